@@ -1,0 +1,292 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace Sanctuary.Threading;
+
+/// <summary>
+/// The waiters of one primitive: a FIFO list, a min-heap of deadlines and a pool of spare nodes.
+/// </summary>
+/// <remarks>
+/// Every member except <see cref="Return"/> must be called by the holder of the owner's queue
+/// bit, a bit of the owner's state word that is set and cleared with <c>Interlocked</c>
+/// operations. The holder only edits a few references and never runs foreign code or waits,
+/// so the bit is held for tens of nanoseconds.
+/// </remarks>
+internal sealed class WaiterQueue
+{
+    // A pool larger than this would keep memory alive after a burst of contention for nothing.
+    private const int MaxPooledNodes = 1024;
+
+    private WaiterNode? _head;
+    private WaiterNode? _tail;
+    private WaiterNode[] _heap = Array.Empty<WaiterNode>();
+    private int _heapCount;
+
+    // Free list: pushed with a compare-and-swap by any thread, popped only under the queue bit.
+    // With a single popper at a time, a node cannot be popped and pushed back between a pop's
+    // read and its compare-and-swap, so the list needs no ABA guard.
+    private WaiterNode? _freeHead;
+    private int _freeCount;
+
+    /// <summary>Number of linked waiters.</summary>
+    internal int Count { get; private set; }
+
+    /// <summary>Oldest linked waiter, or <see langword="null"/>.</summary>
+    internal WaiterNode? First => _head;
+
+    /// <summary>Newest linked waiter, or <see langword="null"/>.</summary>
+    internal WaiterNode? Last => _tail;
+
+    /// <summary>Earliest deadline among linked waiters, or <see cref="long.MaxValue"/>.</summary>
+    internal long EarliestDeadline => _heapCount == 0 ? long.MaxValue : _heap[0].Deadline;
+
+    /// <summary>Rents a node from the pool, or creates one.</summary>
+    internal T Rent<T>(Func<T> factory)
+        where T : WaiterNode
+    {
+        while (true)
+        {
+            WaiterNode? head = Volatile.Read(ref _freeHead);
+            if (head is null)
+            {
+                return factory();
+            }
+
+            if (Interlocked.CompareExchange(ref _freeHead, head.NextFree, head) == head)
+            {
+                head.NextFree = null;
+                Interlocked.Decrement(ref _freeCount);
+                return (T)head;
+            }
+        }
+    }
+
+    /// <summary>Returns a node to the pool; safe to call from any thread without the queue bit.</summary>
+    internal void Return(WaiterNode node)
+    {
+        if (Volatile.Read(ref _freeCount) >= MaxPooledNodes)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _freeCount);
+        while (true)
+        {
+            WaiterNode? head = Volatile.Read(ref _freeHead);
+            node.NextFree = head;
+            if (Interlocked.CompareExchange(ref _freeHead, node, head) == head)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Drops every pooled node.</summary>
+    internal void ClearPool()
+    {
+        Volatile.Write(ref _freeHead, null);
+        Volatile.Write(ref _freeCount, 0);
+    }
+
+    /// <summary>Appends a node at the tail and registers its deadline.</summary>
+    internal void AddLast(WaiterNode node)
+    {
+        Debug.Assert(!node.IsLinked, "A node is linked at most once.");
+        node.Previous = _tail;
+        node.Next = null;
+        if (_tail is null)
+        {
+            _head = node;
+        }
+        else
+        {
+            _tail.Next = node;
+        }
+
+        _tail = node;
+        Link(node);
+    }
+
+    /// <summary>Inserts a node at the head (a woken waiter that lost a race) and registers its deadline.</summary>
+    internal void AddFirst(WaiterNode node)
+    {
+        Debug.Assert(!node.IsLinked, "A node is linked at most once.");
+        node.Previous = null;
+        node.Next = _head;
+        if (_head is null)
+        {
+            _tail = node;
+        }
+        else
+        {
+            _head.Previous = node;
+        }
+
+        _head = node;
+        Link(node);
+    }
+
+    /// <summary>Unlinks a node from the list and the deadline heap; does nothing if it is not linked.</summary>
+    /// <returns><see langword="true"/> if the node was linked.</returns>
+    internal bool Remove(WaiterNode node)
+    {
+        if (!node.IsLinked)
+        {
+            return false;
+        }
+
+        if (node.Previous is null)
+        {
+            _head = node.Next;
+        }
+        else
+        {
+            node.Previous.Next = node.Next;
+        }
+
+        if (node.Next is null)
+        {
+            _tail = node.Previous;
+        }
+        else
+        {
+            node.Next.Previous = node.Previous;
+        }
+
+        node.Previous = null;
+        node.Next = null;
+        node.IsLinked = false;
+        Count--;
+        if (node.HeapIndex >= 0)
+        {
+            RemoveFromHeap(node.HeapIndex);
+        }
+
+        return true;
+    }
+
+    /// <summary>Unlinks every node and returns them as a chain through <see cref="WaiterNode.NextToComplete"/>.</summary>
+    internal WaiterNode? RemoveAll()
+    {
+        WaiterNode? chain = null;
+        WaiterNode? node = _tail;
+        while (node is not null)
+        {
+            WaiterNode? previous = node.Previous;
+            node.Previous = null;
+            node.Next = null;
+            node.IsLinked = false;
+            node.HeapIndex = -1;
+            node.NextToComplete = chain;
+            chain = node;
+            node = previous;
+        }
+
+        _head = null;
+        _tail = null;
+        Count = 0;
+        Array.Clear(_heap, 0, _heapCount);
+        _heapCount = 0;
+        return chain;
+    }
+
+    /// <summary>Returns the linked node with the earliest deadline if that deadline is at or before <paramref name="now"/>.</summary>
+    internal WaiterNode? PeekExpired(long now) =>
+        _heapCount > 0 && _heap[0].Deadline <= now ? _heap[0] : null;
+
+    private void Link(WaiterNode node)
+    {
+        node.IsLinked = true;
+        Count++;
+        if (node.Deadline != long.MaxValue)
+        {
+            AddToHeap(node);
+        }
+    }
+
+    private void AddToHeap(WaiterNode node)
+    {
+        if (_heapCount == _heap.Length)
+        {
+            Array.Resize(ref _heap, Math.Max(4, _heap.Length * 2));
+        }
+
+        _heap[_heapCount] = node;
+        node.HeapIndex = _heapCount;
+        _heapCount++;
+        SiftUp(node.HeapIndex);
+    }
+
+    private void RemoveFromHeap(int index)
+    {
+        WaiterNode removed = _heap[index];
+        removed.HeapIndex = -1;
+        _heapCount--;
+        if (index != _heapCount)
+        {
+            WaiterNode moved = _heap[_heapCount];
+            _heap[index] = moved;
+            moved.HeapIndex = index;
+            _heap[_heapCount] = null!;
+            SiftDown(index);
+            SiftUp(moved.HeapIndex);
+        }
+        else
+        {
+            _heap[_heapCount] = null!;
+        }
+    }
+
+    private void SiftUp(int index)
+    {
+        WaiterNode node = _heap[index];
+        while (index > 0)
+        {
+            int parent = (index - 1) >> 1;
+            WaiterNode parentNode = _heap[parent];
+            if (parentNode.Deadline <= node.Deadline)
+            {
+                break;
+            }
+
+            _heap[index] = parentNode;
+            parentNode.HeapIndex = index;
+            index = parent;
+        }
+
+        _heap[index] = node;
+        node.HeapIndex = index;
+    }
+
+    private void SiftDown(int index)
+    {
+        WaiterNode node = _heap[index];
+        while (true)
+        {
+            int child = (index << 1) + 1;
+            if (child >= _heapCount)
+            {
+                break;
+            }
+
+            if (child + 1 < _heapCount && _heap[child + 1].Deadline < _heap[child].Deadline)
+            {
+                child++;
+            }
+
+            WaiterNode childNode = _heap[child];
+            if (node.Deadline <= childNode.Deadline)
+            {
+                break;
+            }
+
+            _heap[index] = childNode;
+            childNode.HeapIndex = index;
+            index = child;
+        }
+
+        _heap[index] = node;
+        node.HeapIndex = index;
+    }
+}
