@@ -264,7 +264,7 @@ public sealed partial class AsyncLock
         }
 
         long now = _timeProvider.GetTimestamp();
-        long deadline = ToDeadline(now, timeout);
+        long deadline = _queue.ToDeadline(now, timeout);
         Waiter node = _queue.Rent(s_createWaiter);
         node.Owner = this;
         node.Prepare(isSync, deadline, timeout, throwOnTimeout, cancellationToken, now, kind: 0);
@@ -278,7 +278,7 @@ public sealed partial class AsyncLock
         _queue.AddLast(node);
         if (deadline != long.MaxValue)
         {
-            RearmTimer();
+            _queue.RearmTimer();
         }
 
         ExitQueue((state & ~CountMask) | ((long)_queue.Count << CountShift));
@@ -288,34 +288,6 @@ public sealed partial class AsyncLock
         node.RegisterCancellation();
         token = 0;
         return node;
-    }
-
-    // Arms the timer for the earliest deadline if it is earlier than the armed one. Called with
-    // the queue bit set. A deadline that moves later leaves the timer as it is: the early tick
-    // finds nothing due and re-arms, which is cheaper than re-arming on every grant.
-    private void RearmTimer()
-    {
-        long earliest = _queue.EarliestDeadline;
-        if (earliest >= _armedDeadline)
-        {
-            return;
-        }
-
-        _armedDeadline = earliest;
-        TimeSpan due = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), earliest);
-        if (due < TimeSpan.Zero)
-        {
-            due = TimeSpan.Zero;
-        }
-
-        if (_timer is null)
-        {
-            _timer = _timeProvider.CreateTimer(s_onTimer, this, due, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
-        }
     }
 
     // Timer callback: times out every waiter whose deadline has passed.
@@ -328,23 +300,7 @@ public sealed partial class AsyncLock
             return;
         }
 
-        _armedDeadline = long.MaxValue;
-        long now = _timeProvider.GetTimestamp();
-        WaiterNode? expired = null;
-        while (_queue.PeekExpired(now) is { } node)
-        {
-            _queue.Remove(node);
-
-            // A node claimed by its cancellation callback meanwhile is only unlinked here; the
-            // callback finds it unlinked and completes it.
-            if (node.TryClaim(WaiterStatus.TimedOut))
-            {
-                node.NextToComplete = expired;
-                expired = node;
-            }
-        }
-
-        RearmTimer();
+        WaiterNode? expired = _queue.RemoveExpired();
         long next = (state & ~CountMask) | ((long)_queue.Count << CountShift);
         if (_queue.Count == 0)
         {
@@ -353,13 +309,7 @@ public sealed partial class AsyncLock
 
         ExitQueue(next);
 
-        while (expired is not null)
-        {
-            WaiterNode following = expired.NextToComplete!;
-            expired.NextToComplete = null;
-            expired.Complete();
-            expired = following;
-        }
+        WaiterQueue.CompleteChain(expired);
     }
 
     // Turns a waiter's outcome into a lease or the matching exception.
@@ -393,34 +343,9 @@ public sealed partial class AsyncLock
         return new LockTimeoutException(Name, timeout, heldFor);
     }
 
-    private long ToDeadline(long now, TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return long.MaxValue;
-        }
+    private void ValidateTimeout(TimeSpan timeout) => Timeouts.Validate(timeout, Name);
 
-        double ticks = timeout.TotalSeconds * _timeProvider.TimestampFrequency;
-        return ticks >= long.MaxValue - now ? long.MaxValue - 1 : now + (long)ticks;
-    }
-
-    private void ValidateTimeout(TimeSpan timeout)
-    {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            ThrowHelper.ThrowTimeoutOutOfRange(nameof(timeout), timeout, Name);
-        }
-    }
-
-    private TimeSpan ToTimeout(int millisecondsTimeout)
-    {
-        if (millisecondsTimeout < -1)
-        {
-            ThrowHelper.ThrowMillisecondsTimeoutOutOfRange(nameof(millisecondsTimeout), millisecondsTimeout, Name);
-        }
-
-        return millisecondsTimeout == -1 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(millisecondsTimeout);
-    }
+    private TimeSpan ToTimeout(int millisecondsTimeout) => Timeouts.FromMilliseconds(millisecondsTimeout, Name);
 
     // A pooled waiter that completes a ValueTask<Lease>.
     private sealed class Waiter : WaiterNode, IValueTaskSource<Lease>

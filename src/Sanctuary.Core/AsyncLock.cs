@@ -62,15 +62,10 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
 
     private long _state;
 
-    private readonly WaiterQueue _queue = new();
+    private readonly WaiterQueue _queue;
     private readonly TimeProvider _timeProvider;
     private readonly LockFaults _faults;
     private readonly int _maxPassOvers;
-
-    // Timer that fires the earliest waiter deadline; created on the first timed wait and armed
-    // only under the queue bit, so arming always follows the heap's current minimum.
-    private ITimer? _timer;
-    private long _armedDeadline = long.MaxValue;
 
     // When the current holder started to hold, as far as anyone knows: exact for hand-offs,
     // a lower bound (the first waiter's arrival) for uncontended acquisitions. Written only
@@ -102,6 +97,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         Fairness = options.Fairness;
         _maxPassOvers = options.MaxPassOvers;
         _timeProvider = options.TimeProvider;
+        _queue = new WaiterQueue(_timeProvider, s_onTimer, this);
         _faults = faults;
     }
 
@@ -168,13 +164,10 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         }
 
         WaiterNode? chain = _queue.RemoveAll();
-        ITimer? timer = _timer;
-        _timer = null;
-        _armedDeadline = long.MaxValue;
+        _queue.DisposeTimer();
         ExitQueue((state & ~CountMask & ~WokenBit & ~HandOffBit) | DisposedBit);
 
-        timer?.Dispose();
-        CompleteChain(chain, WaiterStatus.Disposed);
+        WaiterQueue.ClaimAndCompleteChain(chain, WaiterStatus.Disposed);
         _queue.ClearPool();
     }
 
@@ -330,7 +323,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
             granted.GrantedToken = next & GenerationMask;
             _heldSinceGeneration = next & GenerationMask;
             _heldSince = _timeProvider.GetTimestamp();
-            RearmTimer();
+            _queue.RearmTimer();
         }
 
         ExitQueue(next);
@@ -351,7 +344,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         if (woken is not null)
         {
             next |= WokenBit;
-            RearmTimer();
+            _queue.RearmTimer();
         }
 
         ExitQueue(next);
@@ -430,7 +423,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         node.PassOvers++;
         node.TryTransition(WaiterStatus.Woken, WaiterStatus.Waiting);
         _queue.AddFirst(node);
-        RearmTimer();
+        _queue.RearmTimer();
         long requeued = (state & ~WokenBit & ~CountMask) | ((long)_queue.Count << CountShift);
         if (node.PassOvers >= _maxPassOvers)
         {
@@ -446,7 +439,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         bool removed = _queue.Remove(node);
         if (removed)
         {
-            RearmTimer();
+            _queue.RearmTimer();
         }
 
         long next = (state & ~CountMask) | ((long)_queue.Count << CountShift);
@@ -490,20 +483,5 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
     {
         Debug.Assert((Volatile.Read(ref _state) & QueueBit) != 0, "The queue bit must be held.");
         Interlocked.Exchange(ref _state, state & ~QueueBit);
-    }
-
-    private static void CompleteChain(WaiterNode? chain, int status)
-    {
-        while (chain is not null)
-        {
-            WaiterNode next = chain.NextToComplete!;
-            chain.NextToComplete = null;
-            if (chain.TryClaim(status))
-            {
-                chain.Complete();
-            }
-
-            chain = next;
-        }
     }
 }

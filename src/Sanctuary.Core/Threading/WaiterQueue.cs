@@ -18,6 +18,15 @@ internal sealed class WaiterQueue
     // A pool larger than this would keep memory alive after a burst of contention for nothing.
     private const int MaxPooledNodes = 1024;
 
+    private readonly TimeProvider _timeProvider;
+    private readonly TimerCallback _onTimer;
+    private readonly object _timerState;
+
+    // Timer that fires at the earliest deadline; created on the first timed wait and armed only
+    // under the queue bit, so arming always follows the heap's current minimum.
+    private ITimer? _timer;
+    private long _armedDeadline = long.MaxValue;
+
     private WaiterNode? _head;
     private WaiterNode? _tail;
     private WaiterNode[] _heap = Array.Empty<WaiterNode>();
@@ -28,6 +37,22 @@ internal sealed class WaiterQueue
     // read and its compare-and-swap, so the list needs no ABA guard.
     private WaiterNode? _freeHead;
     private int _freeCount;
+
+    /// <summary>
+    /// Initializes an empty queue whose deadlines are measured and fired by <paramref name="timeProvider"/>.
+    /// </summary>
+    /// <param name="timeProvider">Clock for deadlines.</param>
+    /// <param name="onTimer">Owner's callback that expires due waiters.</param>
+    /// <param name="timerState">State passed to <paramref name="onTimer"/>.</param>
+    internal WaiterQueue(TimeProvider timeProvider, TimerCallback onTimer, object timerState)
+    {
+        _timeProvider = timeProvider;
+        _onTimer = onTimer;
+        _timerState = timerState;
+    }
+
+    /// <summary>Clock of the queue's deadlines.</summary>
+    internal TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Number of linked waiters.</summary>
     internal int Count { get; private set; }
@@ -191,9 +216,112 @@ internal sealed class WaiterQueue
         return chain;
     }
 
-    /// <summary>Returns the linked node with the earliest deadline if that deadline is at or before <paramref name="now"/>.</summary>
-    internal WaiterNode? PeekExpired(long now) =>
-        _heapCount > 0 && _heap[0].Deadline <= now ? _heap[0] : null;
+    /// <summary>Converts a timeout into a deadline timestamp; <see cref="Timeout.InfiniteTimeSpan"/> gives <see cref="long.MaxValue"/>.</summary>
+    internal long ToDeadline(long now, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return long.MaxValue;
+        }
+
+        double ticks = timeout.TotalSeconds * _timeProvider.TimestampFrequency;
+        return ticks >= long.MaxValue - now ? long.MaxValue - 1 : now + (long)ticks;
+    }
+
+    /// <summary>
+    /// Arms the timer for the earliest deadline if it is earlier than the armed one. A deadline
+    /// that moves later leaves the timer as it is: the early tick finds nothing due and re-arms,
+    /// which is cheaper than re-arming on every grant.
+    /// </summary>
+    internal void RearmTimer()
+    {
+        long earliest = EarliestDeadline;
+        if (earliest >= _armedDeadline)
+        {
+            return;
+        }
+
+        _armedDeadline = earliest;
+        TimeSpan due = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), earliest);
+        if (due < TimeSpan.Zero)
+        {
+            due = TimeSpan.Zero;
+        }
+
+        if (_timer is null)
+        {
+            _timer = _timeProvider.CreateTimer(_onTimer, _timerState, due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// Unlinks every waiter whose deadline has passed, claims the ones still waiting as timed
+    /// out and returns those as a chain to complete after the queue bit is cleared; then re-arms
+    /// the timer for the next deadline.
+    /// </summary>
+    internal WaiterNode? RemoveExpired()
+    {
+        _armedDeadline = long.MaxValue;
+        long now = _timeProvider.GetTimestamp();
+        WaiterNode? expired = null;
+        while (_heapCount > 0 && _heap[0].Deadline <= now)
+        {
+            WaiterNode node = _heap[0];
+            Remove(node);
+
+            // A node claimed by its cancellation callback meanwhile is only unlinked here; the
+            // callback finds it unlinked and completes it.
+            if (node.TryClaim(WaiterStatus.TimedOut))
+            {
+                node.NextToComplete = expired;
+                expired = node;
+            }
+        }
+
+        RearmTimer();
+        return expired;
+    }
+
+    /// <summary>Stops the timer for good; called once when the owner is disposed.</summary>
+    internal void DisposeTimer()
+    {
+        ITimer? timer = _timer;
+        _timer = null;
+        _armedDeadline = long.MinValue;
+        timer?.Dispose();
+    }
+
+    /// <summary>Completes every node of a chain that its caller already claimed.</summary>
+    internal static void CompleteChain(WaiterNode? chain)
+    {
+        while (chain is not null)
+        {
+            WaiterNode next = chain.NextToComplete!;
+            chain.NextToComplete = null;
+            chain.Complete();
+            chain = next;
+        }
+    }
+
+    /// <summary>Claims every node of a chain for <paramref name="status"/> and completes those it won.</summary>
+    internal static void ClaimAndCompleteChain(WaiterNode? chain, int status)
+    {
+        while (chain is not null)
+        {
+            WaiterNode next = chain.NextToComplete!;
+            chain.NextToComplete = null;
+            if (chain.TryClaim(status))
+            {
+                chain.Complete();
+            }
+
+            chain = next;
+        }
+    }
 
     private void Link(WaiterNode node)
     {
