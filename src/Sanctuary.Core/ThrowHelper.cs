@@ -31,4 +31,14 @@ internal static class ThrowHelper
     [DoesNotReturn]
     internal static void ThrowTooManyWaiters(string name, int max) =>
         throw new InvalidOperationException($"The lock '{name}' already has {max} waiters, the most it can queue. Bound the number of concurrent acquirers.");
+
+    [DoesNotReturn]
+    internal static void ThrowLeaseNotHeld(string name, string mode) =>
+        throw new InvalidOperationException(
+            $"The {mode} lease on lock '{name}' no longer holds the lock, or it came from an upgrade. Downgrade or upgrade only a lease that holds the lock and was acquired directly.");
+
+    [DoesNotReturn]
+    internal static void ThrowUpgradePending(string name) =>
+        throw new InvalidOperationException(
+            $"An upgrade of the upgradeable read lease on lock '{name}' is already held or waiting. Release the write lease from the first upgrade before upgrading again.");
 }

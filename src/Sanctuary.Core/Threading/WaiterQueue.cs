@@ -18,6 +18,9 @@ internal sealed class WaiterQueue
     // A pool larger than this would keep memory alive after a burst of contention for nothing.
     private const int MaxPooledNodes = 1024;
 
+    /// <summary>Number of distinct <see cref="WaiterNode.Kind"/> values a queue counts.</summary>
+    internal const int MaxKinds = 4;
+
     private readonly TimeProvider _timeProvider;
     private readonly TimerCallback _onTimer;
     private readonly object _timerState;
@@ -31,6 +34,9 @@ internal sealed class WaiterQueue
     private WaiterNode? _tail;
     private WaiterNode[] _heap = Array.Empty<WaiterNode>();
     private int _heapCount;
+
+    // Linked waiters per request kind, so that owners can ask "does a writer wait?" in O(1).
+    private readonly int[] _countByKind = new int[MaxKinds];
 
     // Free list: pushed with a compare-and-swap by any thread, popped only under the queue bit.
     // With a single popper at a time, a node cannot be popped and pushed back between a pop's
@@ -56,6 +62,9 @@ internal sealed class WaiterQueue
 
     /// <summary>Number of linked waiters.</summary>
     internal int Count { get; private set; }
+
+    /// <summary>Number of linked waiters of the given kind.</summary>
+    internal int CountOfKind(int kind) => _countByKind[kind];
 
     /// <summary>Oldest linked waiter, or <see langword="null"/>.</summary>
     internal WaiterNode? First => _head;
@@ -183,6 +192,7 @@ internal sealed class WaiterQueue
         node.Next = null;
         node.IsLinked = false;
         Count--;
+        _countByKind[node.Kind]--;
         if (node.HeapIndex >= 0)
         {
             RemoveFromHeap(node.HeapIndex);
@@ -211,6 +221,7 @@ internal sealed class WaiterQueue
         _head = null;
         _tail = null;
         Count = 0;
+        Array.Clear(_countByKind, 0, _countByKind.Length);
         Array.Clear(_heap, 0, _heapCount);
         _heapCount = 0;
         return chain;
@@ -327,6 +338,7 @@ internal sealed class WaiterQueue
     {
         node.IsLinked = true;
         Count++;
+        _countByKind[node.Kind]++;
         if (node.Deadline != long.MaxValue)
         {
             AddToHeap(node);
