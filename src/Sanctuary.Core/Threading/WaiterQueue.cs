@@ -261,7 +261,21 @@ internal sealed class WaiterQueue
 
         if (_timer is null)
         {
-            _timer = _timeProvider.CreateTimer(_onTimer, _timerState, due, Timeout.InfiniteTimeSpan);
+            // The timer outlives the waiter that armed it first: do not let it keep that waiter's
+            // execution context (and its AsyncLocal values) alive.
+            bool suppress = !ExecutionContext.IsFlowSuppressed();
+            AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
+            try
+            {
+                _timer = _timeProvider.CreateTimer(_onTimer, _timerState, due, Timeout.InfiniteTimeSpan);
+            }
+            finally
+            {
+                if (suppress)
+                {
+                    flow.Undo();
+                }
+            }
         }
         else
         {
