@@ -15,7 +15,7 @@ namespace Sanctuary;
 /// <para>
 /// Acquire methods return a lease: <see cref="Lease"/> (a struct that may cross <c>await</c>) from
 /// the async and try-now forms, and <see cref="Scope"/> (a <c>ref struct</c> that the compiler
-/// keeps out of async methods) from the blocking forms. Disposing a lease releases the lock at
+/// forbids holding across an <c>await</c>) from the blocking forms. Disposing a lease releases the lock at
 /// most once; a default, stale or already released lease does nothing.
 /// </para>
 /// <para>
