@@ -261,9 +261,9 @@ internal sealed class WaiterQueue
 
         if (_timer is null)
         {
-            // The timer outlives the waiter that armed it first: do not let it keep that waiter's
-            // execution context (and its AsyncLocal values) alive.
-            bool suppress = !ExecutionContext.IsFlowSuppressed();
+            // The system timer captures the execution context, and it outlives the waiter that
+            // armed it first: do not let it keep that waiter's AsyncLocal values alive.
+            bool suppress = ReferenceEquals(_timeProvider, TimeProvider.System) && !ExecutionContext.IsFlowSuppressed();
             AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
             try
             {
