@@ -1,0 +1,58 @@
+using System.Threading.Tasks;
+using Xunit;
+using Fix = Sanctuary.Analyzers.Tests.Infrastructure.CodeFixVerifier<Sanctuary.Analyzers.SNC1007_SanctuaryTypeNotPartialAnalyzer, Sanctuary.Analyzers.CodeFixes.SNC1007_MakePartialCodeFix>;
+using Verify = Sanctuary.Analyzers.Tests.Infrastructure.AnalyzerVerifier<Sanctuary.Analyzers.SNC1007_SanctuaryTypeNotPartialAnalyzer>;
+
+namespace Sanctuary.Analyzers.Tests;
+
+public sealed class SNC1007_SanctuaryTypeNotPartialTests
+{
+    [Fact]
+    public Task PartialType_ProducesNoDiagnostic() => Verify.VerifyAsync("""
+        partial class Ledger
+        {
+            [Sanctuary("ledger")]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public Task CodeFix_MakesOuterAndInnerTypesPartial() => Fix.VerifyAsync(
+        """
+        public class Outer
+        {
+            public class Ledger
+            {
+                [{|SNC1007:Sanctuary("ledger")|}]
+                public Task PostAsync() => Task.CompletedTask;
+            }
+        }
+        """,
+        """
+        public partial class Outer
+        {
+            public partial class Ledger
+            {
+                [Sanctuary("ledger")]
+                public Task PostAsync() => Task.CompletedTask;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CodeFix_TypeWithoutModifiers() => Fix.VerifyAsync(
+        """
+        class Ledger
+        {
+            [{|SNC1007:Sanctuary("ledger")|}]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """,
+        """
+        partial class Ledger
+        {
+            [Sanctuary("ledger")]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """);
+}
