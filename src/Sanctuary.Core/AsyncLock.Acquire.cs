@@ -221,7 +221,9 @@ public sealed partial class AsyncLock
     // Queues a waiter, or takes the lock if it became free meanwhile (then returns null and the token).
     private WaiterNode? Enqueue(bool isSync, TimeSpan timeout, bool throwOnTimeout, CancellationToken cancellationToken, out long token)
     {
-        // Step 1: take the queue bit, or the lock itself if it is free.
+        // Step 1: take the queue bit, or the lock itself if it is free. The clock is read first
+        // because reading it costs more than the whole queue edit that follows.
+        long now = _timeProvider.GetTimestamp();
         SpinWait spinner = default;
         long state;
         while (true)
@@ -263,7 +265,6 @@ public sealed partial class AsyncLock
             ThrowHelper.ThrowTooManyWaiters(Name, MaxWaiters);
         }
 
-        long now = _timeProvider.GetTimestamp();
         long deadline = _queue.ToDeadline(now, timeout);
         Waiter node = _queue.Rent(s_createWaiter);
         node.Owner = this;
@@ -322,9 +323,7 @@ public sealed partial class AsyncLock
             case WaiterStatus.TimedOut:
                 return throwOnTimeout ? throw CreateTimeoutException(timeout) : default;
             case WaiterStatus.Cancelled:
-                throw new OperationCanceledException(
-                    $"The wait for lock '{Name}' was cancelled before the lock was granted; the lock is unchanged.",
-                    cancellationToken);
+                throw new LockWaitCanceledException(Name, cancellationToken);
             default:
                 ThrowHelper.ThrowObjectDisposed(Name);
                 return default;

@@ -321,13 +321,24 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         {
             next += GenerationOne;
             granted.GrantedToken = next & GenerationMask;
-            _heldSinceGeneration = next & GenerationMask;
-            _heldSince = _timeProvider.GetTimestamp();
             _queue.RearmTimer();
         }
 
         ExitQueue(next);
-        granted?.Complete();
+        if (granted is not null)
+        {
+            RecordHeldSince(next & GenerationMask);
+            granted.Complete();
+        }
+    }
+
+    // Notes when the holder of a generation took the lock, for timeout messages. The clock is
+    // read after the queue bit is cleared because reading it costs more than the rest of a
+    // hand-off; a waiter that queues in between records a slightly later lower bound instead.
+    private void RecordHeldSince(long generation)
+    {
+        _heldSince = _timeProvider.GetTimestamp();
+        Volatile.Write(ref _heldSinceGeneration, generation);
     }
 
     // Throughput mode: frees the lock and wakes the oldest live waiter to compete for it,
@@ -398,9 +409,8 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
             long next = ((state + GenerationOne) | HeldBit) & ~WokenBit & ~HandOffBit;
             node.GrantedToken = next & GenerationMask;
             node.TryTransition(WaiterStatus.Woken, WaiterStatus.Granted);
-            _heldSinceGeneration = next & GenerationMask;
-            _heldSince = _timeProvider.GetTimestamp();
             ExitQueue(next);
+            RecordHeldSince(next & GenerationMask);
             node.Complete(runContinuationInline: !node.IsSync);
             return;
         }

@@ -378,7 +378,9 @@ public sealed partial class AsyncReaderWriterLock
     // (token set) or a zero timeout found it busy (timedOut set).
     private WaiterNode? Enqueue(int kind, bool isSync, TimeSpan timeout, bool throwOnTimeout, CancellationToken cancellationToken, out long token, out bool timedOut)
     {
-        // Step 1: take the queue bit, or the lock itself if the request may enter now.
+        // Step 1: take the queue bit, or the lock itself if the request may enter now. The clock
+        // is read first because reading it costs more than the whole queue edit that follows.
+        long now = _timeProvider.GetTimestamp();
         SpinWait spinner = default;
         long state;
         timedOut = false;
@@ -411,7 +413,7 @@ public sealed partial class AsyncReaderWriterLock
                 continue;
             }
 
-            if (timeout == TimeSpan.Zero)
+            if (timeout == TimeSpan.Zero && kind != KindUpgrade)
             {
                 token = 0;
                 timedOut = true;
@@ -432,13 +434,29 @@ public sealed partial class AsyncReaderWriterLock
             ThrowHelper.ThrowUpgradePending(Name);
         }
 
+        if (timeout == TimeSpan.Zero)
+        {
+            // An upgrade that may not wait: checked here, after the "already upgrading" check.
+            ExitQueue(state);
+            token = 0;
+            timedOut = true;
+            return null;
+        }
+
+        if (_heldSinceGeneration != (state & GenerationMask))
+        {
+            // The holders of this generation took the lock without contention; they have held
+            // it at least since now.
+            _heldSinceGeneration = state & GenerationMask;
+            _heldSince = now;
+        }
+
         if (_queue.Count >= MaxWaiters)
         {
             ExitQueue(state);
             ThrowHelper.ThrowTooManyWaiters(Name, MaxWaiters);
         }
 
-        long now = _timeProvider.GetTimestamp();
         Waiter node = _queue.Rent(s_createWaiter);
         node.Owner = this;
         node.Prepare(isSync, _queue.ToDeadline(now, timeout), timeout, throwOnTimeout, cancellationToken, now, kind);
@@ -469,9 +487,7 @@ public sealed partial class AsyncReaderWriterLock
             case WaiterStatus.TimedOut:
                 return throwOnTimeout ? throw CreateTimeoutException(timeout) : false;
             case WaiterStatus.Cancelled:
-                throw new OperationCanceledException(
-                    $"The wait for lock '{Name}' was cancelled before the lock was granted; the lock is unchanged.",
-                    cancellationToken);
+                throw new LockWaitCanceledException(Name, cancellationToken);
             default:
                 if (!IsDisposed)
                 {
@@ -484,7 +500,18 @@ public sealed partial class AsyncReaderWriterLock
         }
     }
 
-    private LockTimeoutException CreateTimeoutException(TimeSpan timeout) => new(Name, timeout, heldFor: null);
+    private LockTimeoutException CreateTimeoutException(TimeSpan timeout)
+    {
+        long state = Volatile.Read(ref _state);
+        TimeSpan? heldFor = null;
+        if ((state & (ReaderMask | WriterBit | UpgradeableBit)) != 0 &&
+            Volatile.Read(ref _heldSinceGeneration) == (state & GenerationMask))
+        {
+            heldFor = _timeProvider.GetElapsedTime(Volatile.Read(ref _heldSince));
+        }
+
+        return new LockTimeoutException(Name, timeout, heldFor);
+    }
 
     private TLease MakeLease<TLease>(long token)
         where TLease : struct

@@ -71,9 +71,16 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
     private long _upgradeableToken;
     private long _upgradeableSequence;
 
+    // When the holders of the current write generation took the lock, as far as anyone knows:
+    // exact for a queued writer, a lower bound (the first waiter's arrival) otherwise. Used only
+    // for timeout messages.
+    private long _heldSinceGeneration = -1;
+    private long _heldSince;
+
     private readonly WaiterQueue _queue;
     private readonly TimeProvider _timeProvider;
     private readonly bool _writerPreferred;
+    private readonly ReaderWriterLockFaults _faults;
 
     /// <summary>
     /// Initializes a lock with writer preference and the system clock.
@@ -88,8 +95,15 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
     /// </summary>
     /// <param name="options">Settings of the lock, or <see langword="null"/> for the defaults.</param>
     public AsyncReaderWriterLock(AsyncReaderWriterLockOptions? options)
+        : this(options, ReaderWriterLockFaults.None)
+    {
+    }
+
+    // Tests only: a lock with deliberate defects, to prove that invariant checks catch them.
+    internal AsyncReaderWriterLock(AsyncReaderWriterLockOptions? options, ReaderWriterLockFaults faults)
     {
         options ??= s_defaultOptions;
+        _faults = faults;
         Name = options.Name ?? "AsyncReaderWriterLock#" + Interlocked.Increment(ref s_lastId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Preference = options.Preference;
         _writerPreferred = options.Preference == ReaderWriterPreference.Writer;
@@ -156,6 +170,7 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
 
     // Whether a request of the given kind may enter in this state without queueing. The caller
     // has checked that neither QueueBit nor DisposedBit is set.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool CanEnter(int kind, long state)
     {
         switch (kind)
@@ -163,7 +178,8 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
             case KindRead:
                 return (state & WriterBit) == 0 &&
                        (state & ReaderMask) != ReaderMask &&
-                       (!_writerPreferred || (state & WritersWaitingBit) == 0);
+                       (!_writerPreferred || (state & WritersWaitingBit) == 0 ||
+                        (_faults & ReaderWriterLockFaults.AdmitReadersPastWaitingWriter) != 0);
             case KindWrite:
                 // FIFO: a writer never overtakes queued waiters.
                 return (state & (ReaderMask | WriterBit | UpgradeableBit | WaitersBit)) == 0;
@@ -380,8 +396,17 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
     private void ExitQueueAndDispatch(long state)
     {
         WaiterNode? granted = null;
+        long generation = state & GenerationMask;
         state = Dispatch(state, ref granted);
         ExitQueue(state);
+        if ((state & GenerationMask) != generation)
+        {
+            // A writer was granted: note when, for timeout messages, now that the queue bit is
+            // clear (reading the clock costs more than the dispatch itself).
+            _heldSince = _timeProvider.GetTimestamp();
+            Volatile.Write(ref _heldSinceGeneration, state & GenerationMask);
+        }
+
         WaiterQueue.CompleteChain(granted);
     }
 
@@ -405,10 +430,17 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
             {
                 case KindUpgrade:
                     grant = (state & ReaderMask) == 0;
+                    if (_faults != ReaderWriterLockFaults.None)
+                    {
+                        grant = ((_faults & ReaderWriterLockFaults.UpgradeIgnoresReaders) != 0 || grant) &&
+                                ((_faults & ReaderWriterLockFaults.UpgradeYieldsToWaitingWriters) == 0 || _queue.CountOfKind(KindWrite) == 0);
+                    }
+
                     blocksRest = !grant;
                     break;
                 case KindWrite:
-                    grant = (state & (ReaderMask | UpgradeableBit)) == 0;
+                    grant = (state & (ReaderMask | UpgradeableBit)) == 0 ||
+                            (_faults & ReaderWriterLockFaults.GrantWriterWithReaders) != 0;
                     blocksRest = !grant && _writerPreferred;
                     break;
                 case KindRead:
@@ -486,6 +518,12 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
         // A writer that gives up may unblock the readers queued behind it, so dispatch again.
         long state = EnterQueue();
         _queue.Remove(node);
+        if ((_faults & ReaderWriterLockFaults.SkipDispatchOnWriterGiveUp) != 0)
+        {
+            ExitQueue(WithWaitingFlags(state));
+            return;
+        }
+
         ExitQueueAndDispatch(state);
     }
 
@@ -510,7 +548,15 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
         }
 
         WaiterNode? expired = _queue.RemoveExpired();
-        ExitQueueAndDispatch(state);
+        if ((_faults & ReaderWriterLockFaults.SkipDispatchOnWriterGiveUp) != 0)
+        {
+            ExitQueue(WithWaitingFlags(state));
+        }
+        else
+        {
+            ExitQueueAndDispatch(state);
+        }
+
         WaiterQueue.CompleteChain(expired);
     }
 
