@@ -1,0 +1,170 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Sanctuary.Resources;
+using Sanctuary.Tests.Infrastructure;
+using Xunit;
+using static Sanctuary.Tests.Resources.ResourceTestSupport;
+
+namespace Sanctuary.Tests.Resources;
+
+/// <summary>All-or-nothing acquire of several resources in canonical order.</summary>
+public sealed class MultiAcquireTests
+{
+    [Fact]
+    public async Task OppositeOrders_ThousandRounds_NeverDeadlock()
+    {
+        using var registry = new ResourceRegistry();
+        var probe = new ExclusionProbe();
+        for (int round = 0; round < 1_000; round++)
+        {
+            async Task Take(string first, string second)
+            {
+                await using ResourceLeaseSet set = await registry.AcquireAllAsync(new[] { first, second });
+                probe.Enter();
+                await Task.Yield();
+                probe.Exit();
+            }
+
+            Task a = Task.Run(() => Take("x", "y"));
+            Task b = Task.Run(() => Take("y", "x"));
+            await Waiters.WithinAsync(Task.WhenAll(a, b), TimeSpan.FromSeconds(10), $"round {round} of opposite-order acquires");
+        }
+
+        Assert.Equal(0, probe.Violations);
+        Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Fact]
+    public async Task OppositeOrders_HoldingFiftyMilliseconds_NeverDeadlock()
+    {
+        using var registry = new ResourceRegistry();
+        async Task Take(string first, string second)
+        {
+            await using ResourceLeaseSet set = await registry.AcquireAllAsync(new[] { first, second });
+            await Task.Delay(50);
+        }
+
+        Task[] pairs = Enumerable.Range(0, 10).SelectMany(_ => new[] { Task.Run(() => Take("x", "y")), Task.Run(() => Take("y", "x")) }).ToArray();
+        await Waiters.WithinAsync(Task.WhenAll(pairs), TimeSpan.FromSeconds(20), "opposite-order acquires that hold 50 ms");
+        Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Fact]
+    public async Task Duplicates_AreMergedAndWriteWins()
+    {
+        using var registry = new ResourceRegistry();
+        await using (ResourceLeaseSet same = await Within(registry.AcquireAllAsync(new[] { "x", "x" }).AsTask(), "a set naming x twice"))
+        {
+            Assert.Single(same);
+        }
+
+        await using ResourceLeaseSet set = await registry.AcquireAllAsync(new ResourceRequest[] { new("d", LeaseMode.Read), new("c"), new("d", LeaseMode.Write), new("a", LeaseMode.Read) });
+        Assert.Equal(new[] { "a", "c", "d" }, set.Select(lease => lease.ResourceId));
+        Assert.Equal(LeaseMode.Write, set["d"].Mode);
+        Assert.Equal(LeaseMode.Read, set["a"].Mode);
+        Assert.True(set.AllHeld);
+    }
+
+    [Fact]
+    public async Task Cancelled_WaitingForSecond_FirstIsFree()
+    {
+        using var registry = new ResourceRegistry();
+        ResourceLease y = await registry.AcquireAsync("y");
+        using var cancellation = new CancellationTokenSource();
+        ValueTask<ResourceLeaseSet> both = registry.AcquireAllAsync(new[] { "x", "y" }, cancellationToken: cancellation.Token);
+        Assert.True(Eventually.Holds(() => !registry.TryAcquire("x", out _)), "the set never took 'x'");
+
+        cancellation.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Within(both.AsTask(), "the cancelled set"));
+        Assert.True(registry.TryAcquire("x", out ResourceLease x), "'x' stayed held after the set was cancelled");
+        x.Dispose();
+        y.Dispose();
+        Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Fact]
+    public async Task Timeout_NamesMissingResource()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceLease holder = await registry.AcquireAsync("b", new LeaseOptions { Owner = "report-job" });
+            ValueTask<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "c", "b", "a" }, new MultiAcquireOptions { WaitTimeout = TimeSpan.FromSeconds(1) });
+            clock.Advance(TimeSpan.FromSeconds(1));
+
+            var error = await Assert.ThrowsAsync<ResourceUnavailableException>(async () => await Within(set.AsTask(), "the set"));
+            Assert.Equal("b", error.ResourceId);
+            Assert.Equal("report-job", Assert.Single(error.Holders).Owner);
+            Assert.Equal(TimeSpan.FromSeconds(1), error.HeldFor);
+            Assert.Contains("'a'", error.Message);
+            Assert.Contains("released", error.Message);
+            Assert.True(registry.TryAcquire("a", out ResourceLease a), "'a' stayed held after the set failed");
+            Assert.True(registry.TryAcquire("c", out ResourceLease c), "'c' was taken although 'b' failed first");
+            a.Dispose();
+            c.Dispose();
+            holder.Dispose();
+            Assert.Equal(0, registry.ResourceCount);
+        }
+    }
+
+    [Fact]
+    public async Task Retry_BackoffUntilTheHolderLeaves_Succeeds()
+    {
+        using var registry = new ResourceRegistry();
+        ResourceLease holder = await registry.AcquireAsync("b");
+        var options = new MultiAcquireOptions
+        {
+            WaitTimeout = TimeSpan.FromSeconds(10),
+            Retry = new RetryPolicy { MaxAttempts = 50, AttemptTimeout = TimeSpan.FromMilliseconds(10), InitialDelay = TimeSpan.FromMilliseconds(2), MaxDelay = TimeSpan.FromMilliseconds(20) },
+        };
+        Task<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "a", "b" }, options).AsTask();
+        await Task.Delay(60);
+        Assert.False(set.IsCompleted);
+        holder.Dispose();
+        await using ResourceLeaseSet leases = await Within(set, "the retrying set");
+        Assert.True(leases.AllHeld);
+    }
+
+    [Fact]
+    public async Task Retry_AttemptsExhausted_ThrowsNamingTheResource()
+    {
+        using var registry = new ResourceRegistry();
+        using ResourceLease holder = await registry.AcquireAsync("b");
+        var options = new MultiAcquireOptions { Retry = new RetryPolicy { MaxAttempts = 3, AttemptTimeout = TimeSpan.FromMilliseconds(5), InitialDelay = TimeSpan.FromMilliseconds(1) } };
+        var error = await Assert.ThrowsAsync<ResourceUnavailableException>(async () => await registry.AcquireAllAsync(new[] { "a", "b" }, options));
+        Assert.Equal("b", error.ResourceId);
+        Assert.True(registry.TryAcquire("a", out ResourceLease a));
+        a.Dispose();
+    }
+
+    [Fact]
+    public void RetryPolicy_Delays_GrowWithinBounds()
+    {
+        var policy = new RetryPolicy { InitialDelay = TimeSpan.FromMilliseconds(10), Multiplier = 2, MaxDelay = TimeSpan.FromMilliseconds(70), Jitter = 0.5 };
+        var random = new Random(7);
+        for (int attempt = 1; attempt <= 6; attempt++)
+        {
+            double full = Math.Min(10 * Math.Pow(2, attempt - 1), 70);
+            TimeSpan delay = policy.DelayAfter(attempt, random);
+            Assert.InRange(delay.TotalMilliseconds, (full * 0.5) - 0.001, full + 0.001);
+        }
+    }
+
+    [Fact]
+    public async Task LeaseSet_AnyLeaseLost_TokenFires()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            var options = new MultiAcquireOptions { Lease = new LeaseOptions { TimeToLive = TimeSpan.FromSeconds(1) } };
+            ResourceLeaseSet set = await registry.AcquireAllAsync(new[] { "a", "b" }, options);
+            CancellationToken lost = set.LostToken;
+            clock.Advance(TimeSpan.FromSeconds(1));
+            Assert.True(lost.IsCancellationRequested);
+            Assert.False(set.AllHeld);
+            Assert.Equal(new[] { LeaseReleaseResult.Expired, LeaseReleaseResult.Expired }, set.Release());
+        }
+    }
+}
