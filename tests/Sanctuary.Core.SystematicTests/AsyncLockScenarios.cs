@@ -14,16 +14,24 @@ namespace Sanctuary.SystematicTests;
 /// <see cref="Specification.Assert(bool, string, object[])"/>. The same body runs against the
 /// real lock and against a deliberately broken one.
 /// </summary>
+/// <remarks>
+/// Sync waiters block in <see cref="AsyncLock.Acquire(CancellationToken)"/> and its siblings on
+/// their own <see cref="Task.Run(Action)"/> task. The lock parks them on a monitor, which Coyote
+/// controls, so a blocked sync waiter is a paused controlled operation like an awaiting async one.
+/// </remarks>
 internal static class AsyncLockScenarios
 {
-    /// <summary>How a contended-lock scenario's workers acquire.</summary>
+    /// <summary>How the waiters of a scenario acquire.</summary>
     public enum Mode
     {
-        /// <summary>Every worker awaits <see cref="AsyncLock.AcquireAsync(CancellationToken)"/>.</summary>
+        /// <summary>Every waiter awaits an async acquire.</summary>
         Async,
 
-        /// <summary>Every worker blocks in <see cref="AsyncLock.Acquire(CancellationToken)"/> on a <see cref="Task.Run(Action)"/> task.</summary>
+        /// <summary>Every waiter blocks in a sync acquire on its own task.</summary>
         Sync,
+
+        /// <summary>Waiters alternate, starting with async: even positions await, odd positions block.</summary>
+        Mixed,
     }
 
     /// <summary>How the cancellation of a queued waiter meets the holder's release.</summary>
@@ -50,9 +58,13 @@ internal static class AsyncLockScenarios
             },
             faults);
 
+    /// <summary>Whether the waiter at <paramref name="position"/> blocks (sync) rather than awaits.</summary>
+    public static bool IsSync(Mode mode, int position) =>
+        mode == Mode.Sync || (mode == Mode.Mixed && position % 2 == 1);
+
     /// <summary>
     /// Mutual exclusion: <paramref name="workers"/> tasks each enter the critical section
-    /// <paramref name="rounds"/> times; the first worker tries the no-wait path before it waits.
+    /// <paramref name="rounds"/> times. The first async worker tries the no-wait path before it waits.
     /// </summary>
     public static async Task ContendedAsync(LockFairness fairness, LockFaults faults, Mode mode, int workers, int rounds)
     {
@@ -63,9 +75,9 @@ internal static class AsyncLockScenarios
         {
             string holderName = $"worker {i}";
             bool tryFirst = i == 0;
-            tasks[i] = mode == Mode.Async
-                ? Task.Run(() => AsyncWorker(gate, section, holderName, rounds, tryFirst))
-                : Task.Run(() => SyncWorker(gate, section, holderName, rounds));
+            tasks[i] = IsSync(mode, i)
+                ? Task.Run(() => SyncWorker(gate, section, holderName, rounds))
+                : Task.Run(() => AsyncWorker(gate, section, holderName, rounds, tryFirst));
         }
 
         await Task.WhenAll(tasks);
@@ -84,7 +96,7 @@ internal static class AsyncLockScenarios
     /// schedule. A late task acquires too. Every task must finish, so a waiter that is never woken
     /// shows up as a deadlock.
     /// </summary>
-    public static async Task QueuedWaitersAreGrantedAsync(LockFairness fairness, LockFaults faults, int waiters)
+    public static async Task QueuedWaitersAreGrantedAsync(LockFairness fairness, LockFaults faults, Mode mode, int waiters)
     {
         var gate = Create(fairness, faults);
         var section = new CriticalSection();
@@ -94,8 +106,7 @@ internal static class AsyncLockScenarios
         var tasks = new List<Task>();
         for (int i = 0; i < waiters; i++)
         {
-            string holderName = $"waiter {i}";
-            tasks.Add(Task.Run(async () => await section.HoldAsync(holderName, await gate.AcquireAsync())));
+            tasks.Add(HoldOnNewTask(gate, section, $"waiter {i}", IsSync(mode, i)));
         }
 
         tasks.Add(Task.Run(async () =>
@@ -103,10 +114,18 @@ internal static class AsyncLockScenarios
             await Task.Yield();
             CriticalSection.ReleaseOnce("holder", holder);
         }));
+        bool lateIsSync = IsSync(mode, waiters);
         tasks.Add(Task.Run(async () =>
         {
             await Task.Yield();
-            await section.HoldAsync("late acquirer", await gate.AcquireAsync());
+            if (lateIsSync)
+            {
+                HoldScope(gate, section, "late acquirer");
+            }
+            else
+            {
+                await section.HoldAsync("late acquirer", await gate.AcquireAsync());
+            }
         }));
 
         await Task.WhenAll(tasks.ToArray());
@@ -121,96 +140,47 @@ internal static class AsyncLockScenarios
 
     /// <summary>
     /// Every waiter is granted or gives up. While a holder has the lock, four waiters queue: one
-    /// with a timeout that throws, one with a timeout that returns an unheld lease, one with a
-    /// token that another task cancels, and one without a limit. Other tasks advance the clock,
-    /// cancel the token and release the holder.
+    /// with a timeout that throws, one with a timeout that returns an unheld lease or scope, one
+    /// with a token that another task cancels, and one without a limit. Other tasks advance the
+    /// clock, cancel the token and release the holder. The waiter with the token reads its
+    /// outcome as soon as it is completed, which may be while the cancelling task is still inside
+    /// the lock's cancellation callback.
     /// </summary>
-    public static async Task TimeoutsAndCancellationAsync(LockFairness fairness, LockFaults faults)
+    public static async Task TimeoutsAndCancellationAsync(LockFairness fairness, LockFaults faults, Mode mode)
     {
         var clock = new ManualTimeProvider();
         var gate = Create(fairness, faults, clock);
         var section = new CriticalSection();
         using var cancellation = new CancellationTokenSource();
-        TimeSpan shortTimeout = TimeSpan.FromMilliseconds(10);
-        TimeSpan longTimeout = TimeSpan.FromMilliseconds(20);
+        var limits = new WaitLimits(gate, cancellation.Token, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20));
 
         AsyncLock.Lease holder = await gate.AcquireAsync();
 
-        Task<string> throwing = Task.Run(async () =>
-        {
-            AsyncLock.Lease lease;
-            try
-            {
-                lease = await gate.AcquireAsync(shortTimeout);
-            }
-            catch (LockTimeoutException timeout)
-            {
-                Specification.Assert(
-                    timeout.Timeout == shortTimeout,
-                    "The timeout exception reports a timeout of {0}; expected {1}.",
-                    timeout.Timeout,
-                    shortTimeout);
-                Specification.Assert(
-                    timeout.LockName == gate.Name,
-                    "The timeout exception names lock '{0}'; expected '{1}'.",
-                    timeout.LockName,
-                    gate.Name);
-                return "timed out";
-            }
-
-            await section.HoldAsync("waiter with a throwing timeout", lease);
-            return "granted";
-        });
-
-        Task<string> trying = Task.Run(async () =>
-        {
-            AsyncLock.Lease lease = await gate.TryAcquireAsync(longTimeout);
-            if (!lease.IsHeld)
-            {
-                return "timed out";
-            }
-
-            await section.HoldAsync("waiter with a try timeout", lease);
-            return "granted";
-        });
-
-        var cancelReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<string> cancelled = Task.Run(async () =>
-        {
-            ValueTask<AsyncLock.Lease> acquire = gate.AcquireAsync(cancellation.Token);
-            AsyncLock.Lease lease;
-            try
-            {
-                lease = await OutcomeAfter(acquire, cancelReturned.Task);
-            }
-            catch (OperationCanceledException)
-            {
-                return "cancelled";
-            }
-
-            await section.HoldAsync("waiter with a token", lease);
-            return "granted";
-        });
-
-        Task<string> patient = Task.Run(async () =>
-        {
-            await section.HoldAsync("waiter without a limit", await gate.AcquireAsync());
-            return "granted";
-        });
+        Task<string> throwing = IsSync(mode, 0)
+            ? Task.Run(() => WaitWithThrowingTimeout(limits, section))
+            : Task.Run(() => WaitWithThrowingTimeoutAsync(limits, section));
+        Task<string> trying = IsSync(mode, 1)
+            ? Task.Run(() => WaitWithTryTimeout(limits, section))
+            : Task.Run(() => WaitWithTryTimeoutAsync(limits, section));
+        Task<string> cancelled = IsSync(mode, 2)
+            ? Task.Run(() => WaitWithToken(limits, section, "waiter with a token"))
+            : Task.Run(() => WaitWithTokenAsync(limits, section, gate.AcquireAsync(limits.Token), "waiter with a token"));
+        Task<string> patient = IsSync(mode, 3)
+            ? Task.Run(() => WaitWithoutLimit(gate, section))
+            : Task.Run(() => WaitWithoutLimitAsync(gate, section));
 
         Task ticking = Task.Run(async () =>
         {
             await Task.Yield();
-            clock.Advance(shortTimeout);
+            clock.Advance(limits.Short);
             await Task.Yield();
-            clock.Advance(longTimeout - shortTimeout);
+            clock.Advance(limits.Long - limits.Short);
         });
 
         Task cancelling = Task.Run(async () =>
         {
             await Task.Yield();
             cancellation.Cancel();
-            cancelReturned.SetResult();
         });
 
         Task releasing = Task.Run(async () =>
@@ -238,18 +208,19 @@ internal static class AsyncLockScenarios
     /// <summary>
     /// FIFO hand-off: while a holder has the lock, waiters queue one at a time (each acquire is
     /// counted in <see cref="AsyncLock.WaitingCount"/> before the next one starts), so the queue
-    /// order is known. Each waiter then awaits its grant on its own task, and a late acquirer
+    /// order is known. Each waiter then waits for its grant on its own task, and a late acquirer
     /// arrives on another task while the holder releases. Waiters must enter in queue order, and
-    /// the late acquirer, which can only queue behind them, last.
+    /// the late acquirer, which can only queue behind them, last. With <see cref="Mode.Mixed"/>,
+    /// sync and async waiters alternate in the queue and the late acquirer is of the next kind.
     /// </summary>
-    public static async Task GrantsInQueueOrderAsync(LockFaults faults, int waiters)
+    public static async Task GrantsInQueueOrderAsync(LockFaults faults, Mode mode, int waiters)
     {
         var gate = Create(LockFairness.Fifo, faults);
         var section = new CriticalSection();
         var order = new List<int>();
         AsyncLock.Lease holder = await gate.AcquireAsync();
 
-        async Task EnterAndRecord(ValueTask<AsyncLock.Lease> acquire, int index)
+        async Task EnterAndRecordAsync(ValueTask<AsyncLock.Lease> acquire, int index)
         {
             AsyncLock.Lease lease = await acquire;
 
@@ -258,23 +229,54 @@ internal static class AsyncLockScenarios
             await section.HoldAsync($"waiter {index}", lease);
         }
 
+        void EnterAndRecord(int index)
+        {
+            AsyncLock.Scope scope = gate.Acquire();
+            try
+            {
+                order.Add(index);
+                section.Hold($"waiter {index}", ref scope);
+            }
+            finally
+            {
+                scope.Dispose();
+            }
+        }
+
         var tasks = new Task[waiters + 2];
         for (int i = 0; i < waiters; i++)
         {
-            ValueTask<AsyncLock.Lease> acquire = gate.AcquireAsync();
+            int index = i;
+            bool completed = false;
+            if (IsSync(mode, i))
+            {
+                tasks[i] = Task.Run(() => EnterAndRecord(index));
+                WaitUntilQueued(gate, i + 1);
+            }
+            else
+            {
+                ValueTask<AsyncLock.Lease> acquire = gate.AcquireAsync();
+                completed = acquire.IsCompleted;
+                tasks[i] = Task.Run(() => EnterAndRecordAsync(acquire, index));
+            }
+
             int queued = gate.WaitingCount;
             Specification.Assert(
-                queued == i + 1 && !acquire.IsCompleted,
-                "Waiter {0} queued behind a holder: WaitingCount is {1} and its acquire completed {2}; expected {3} and False.",
+                queued == i + 1,
+                "Waiter {0} queued behind a holder: WaitingCount is {1}; expected {2}.",
                 i,
                 queued,
-                acquire.IsCompleted,
                 i + 1);
-            int index = i;
-            tasks[i] = Task.Run(() => EnterAndRecord(acquire, index));
+            Specification.Assert(
+                !completed,
+                "Waiter {0} queued behind a holder: its acquire completed {1}; expected False.",
+                i,
+                completed);
         }
 
-        tasks[waiters] = Task.Run(() => EnterAndRecord(gate.AcquireAsync(), waiters));
+        tasks[waiters] = IsSync(mode, waiters)
+            ? Task.Run(() => EnterAndRecord(waiters))
+            : Task.Run(() => EnterAndRecordAsync(gate.AcquireAsync(), waiters));
         tasks[waiters + 1] = Task.Run(() => CriticalSection.ReleaseOnce("holder", holder));
         await Task.WhenAll(tasks);
 
@@ -292,13 +294,17 @@ internal static class AsyncLockScenarios
     /// Cancellation races a grant. Behind a holder, a waiter queues with a token and a second
     /// waiter queues without one. The first waiter's token is cancelled while the holder releases.
     /// The first waiter ends either granted (and releases once) or cancelled with nothing held.
-    /// The second waiter must be granted either way, and the lock ends free.
+    /// It reads that outcome as soon as it is completed, even while the cancelling task is still
+    /// inside the lock's callback. When cancelled, it acquires again at once without a token, so
+    /// a pooled node is rented while that callback may still run. The second waiter must be
+    /// granted either way, and the lock ends free.
     /// </summary>
-    public static async Task CancellationRacesGrantAsync(LockFairness fairness, LockFaults faults, CancelRace race)
+    public static async Task CancellationRacesGrantAsync(LockFairness fairness, LockFaults faults, Mode mode, CancelRace race)
     {
         var gate = Create(fairness, faults);
         var section = new CriticalSection();
         using var cancellation = new CancellationTokenSource();
+        var limits = new WaitLimits(gate, cancellation.Token, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         AsyncLock.Lease holder = await gate.AcquireAsync();
         bool releasedInCallback = false;
 
@@ -315,58 +321,67 @@ internal static class AsyncLockScenarios
             registration = cancellation.Token.Register(ReleaseHolder);
         }
 
-        // Both waiters queue here, in a known order, before anything else runs.
-        ValueTask<AsyncLock.Lease> contenderAcquire = gate.AcquireAsync(cancellation.Token);
-        ValueTask<AsyncLock.Lease> successorAcquire = gate.AcquireAsync();
-        Specification.Assert(gate.WaitingCount == 2, "WaitingCount is {0} after two acquires behind a holder; expected 2.", gate.WaitingCount);
-
-        var cancelReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<string> contender = Task.Run(async () =>
+        // Both waiters queue here, in a known order, before the cancelling and releasing tasks
+        // start. An async acquire has queued when it returns. A sync one blocks on its own task,
+        // so this task waits until the queue counts it.
+        Task<string> contender;
+        if (IsSync(mode, 0))
         {
-            AsyncLock.Lease lease;
-            try
+            contender = Task.Run(() =>
             {
-                lease = await OutcomeAfter(contenderAcquire, cancelReturned.Task);
-            }
-            catch (OperationCanceledException)
+                string outcome = WaitWithToken(limits, section, "waiter with a token");
+                return RetryAfterCancellation(gate, section, outcome);
+            });
+            WaitUntilQueued(gate, 1);
+        }
+        else
+        {
+            ValueTask<AsyncLock.Lease> contenderAcquire = gate.AcquireAsync(cancellation.Token);
+            contender = Task.Run(async () =>
             {
-                return "cancelled";
-            }
+                string outcome = await WaitWithTokenAsync(limits, section, contenderAcquire, "waiter with a token");
+                return await RetryAfterCancellationAsync(gate, section, outcome);
+            });
+        }
 
-            await section.HoldAsync("waiter with a token", lease);
-            return "granted";
-        });
+        Task successor;
+        if (IsSync(mode, 1))
+        {
+            successor = HoldOnNewTask(gate, section, "waiter behind it", sync: true);
+            WaitUntilQueued(gate, 2);
+        }
+        else
+        {
+            ValueTask<AsyncLock.Lease> successorAcquire = gate.AcquireAsync();
+            successor = Task.Run(async () => await section.HoldAsync("waiter behind it", await successorAcquire));
+        }
 
-        Task successor = Task.Run(async () => await section.HoldAsync("waiter behind it", await successorAcquire));
+        Specification.Assert(gate.WaitingCount == 2, "WaitingCount is {0} after two acquires behind a holder; expected 2.", gate.WaitingCount);
 
         if (race == CancelRace.ReleaseInCallbackRegisteredLast)
         {
             registration = cancellation.Token.Register(ReleaseHolder);
         }
 
-        Task cancelling = Task.Run(() =>
-        {
-            cancellation.Cancel();
-            cancelReturned.SetResult();
-        });
+        Task cancelling = Task.Run(() => cancellation.Cancel());
         Task releasing = race == CancelRace.SeparateTasks
             ? Task.Run(() => CriticalSection.ReleaseOnce("holder", holder))
             : Task.CompletedTask;
 
         await Task.WhenAll(new Task[] { contender, successor, cancelling, releasing });
+
+        // Every callback has returned, because the cancelling task has finished.
         await registration.DisposeAsync();
 
         Specification.Assert(
             race == CancelRace.SeparateTasks || releasedInCallback,
             "The release inside the cancellation callback ran: {0}; expected True.",
             releasedInCallback);
-        int expectedEntries = contender.Result == "granted" ? 2 : 1;
         Specification.Assert(
-            section.Entries == expectedEntries,
-            "The waiter with a token ended '{0}' and the critical section was entered {1} times; expected {2}.",
+            section.Entries == 2,
+            "The waiter with a token ended '{0}' and the critical section was entered {1} times; expected 2: once by each waiter, after a retry if cancelled.",
             contender.Result,
-            section.Entries,
-            expectedEntries);
+            section.Entries);
         AssertQuietAndFree(gate, "cancellation racing a grant");
     }
 
@@ -392,24 +407,40 @@ internal static class AsyncLockScenarios
     }
 
     /// <summary>
-    /// Awaits an acquire whose token another task cancels, but only once that task's
-    /// <see cref="CancellationTokenSource.Cancel()"/> call has returned.
+    /// Waits until <paramref name="count"/> waiters are queued, so that the next waiter queues
+    /// behind a sync waiter that is blocked on another task.
     /// </summary>
     /// <remarks>
-    /// Reading the outcome disposes the waiter's cancellation registration, and
-    /// <see cref="CancellationTokenRegistration.Dispose"/> blocks until a callback that is running
-    /// right now returns. Coyote does not control that wait inside the runtime library. So when
-    /// the engine pauses the cancelling task inside the lock's callback (for example where the
-    /// callback posts the waiter's continuation) and runs the waiter, the waiter spins forever
-    /// and the engine reports a potential deadlock or hang. Outside Coyote the wait lasts only
-    /// until the callback returns. Waiting for <paramref name="cancelReturned"/> leaves out exactly
-    /// that interleaving, and the race between grant and cancellation inside the lock is still
-    /// explored.
+    /// Each turn is a yielding scheduling point, which may lower the poller's priority under some
+    /// exploration strategies, so the blocked waiter's task gets to run. Polling with
+    /// <c>await Task.Yield()</c> made every turn a new continuation, and the tests that poll ran
+    /// about ten times slower.
     /// </remarks>
-    private static async Task<AsyncLock.Lease> OutcomeAfter(ValueTask<AsyncLock.Lease> acquire, Task cancelReturned)
+    private static void WaitUntilQueued(AsyncLock gate, int count)
     {
-        await cancelReturned;
-        return await acquire;
+        while (gate.WaitingCount < count)
+        {
+            SchedulingPoint.Yield();
+        }
+    }
+
+    // Acquires on a new task, sync or async, and runs the critical section once.
+    private static Task HoldOnNewTask(AsyncLock gate, CriticalSection section, string holderName, bool sync) =>
+        sync
+            ? Task.Run(() => HoldScope(gate, section, holderName))
+            : Task.Run(async () => await section.HoldAsync(holderName, await gate.AcquireAsync()));
+
+    private static void HoldScope(AsyncLock gate, CriticalSection section, string holderName)
+    {
+        AsyncLock.Scope scope = gate.Acquire();
+        try
+        {
+            section.Hold(holderName, ref scope);
+        }
+        finally
+        {
+            scope.Dispose();
+        }
     }
 
     private static async Task AsyncWorker(AsyncLock gate, CriticalSection section, string holderName, int rounds, bool tryFirst)
@@ -430,15 +461,180 @@ internal static class AsyncLockScenarios
     {
         for (int round = 0; round < rounds; round++)
         {
-            AsyncLock.Scope scope = gate.Acquire();
-            try
-            {
-                section.Hold(holderName, ref scope);
-            }
-            finally
-            {
-                scope.Dispose();
-            }
+            HoldScope(gate, section, holderName);
+        }
+    }
+
+    // The waiters of the timeout and cancellation scenarios. Each returns "granted" after one pass
+    // through the critical section, or how it gave up.
+
+    private static async Task<string> WaitWithThrowingTimeoutAsync(WaitLimits limits, CriticalSection section)
+    {
+        AsyncLock.Lease lease;
+        try
+        {
+            lease = await limits.Gate.AcquireAsync(limits.Short);
+        }
+        catch (LockTimeoutException timeout)
+        {
+            limits.AssertTimeoutException(timeout);
+            return "timed out";
+        }
+
+        await section.HoldAsync("waiter with a throwing timeout", lease);
+        return "granted";
+    }
+
+    private static string WaitWithThrowingTimeout(WaitLimits limits, CriticalSection section)
+    {
+        AsyncLock.Scope scope;
+        try
+        {
+            scope = limits.Gate.Acquire(limits.Short);
+        }
+        catch (LockTimeoutException timeout)
+        {
+            limits.AssertTimeoutException(timeout);
+            return "timed out";
+        }
+
+        section.Hold("waiter with a throwing timeout", ref scope);
+        return "granted";
+    }
+
+    private static async Task<string> WaitWithTryTimeoutAsync(WaitLimits limits, CriticalSection section)
+    {
+        AsyncLock.Lease lease = await limits.Gate.TryAcquireAsync(limits.Long);
+        if (!lease.IsHeld)
+        {
+            return "timed out";
+        }
+
+        await section.HoldAsync("waiter with a try timeout", lease);
+        return "granted";
+    }
+
+    private static string WaitWithTryTimeout(WaitLimits limits, CriticalSection section)
+    {
+        AsyncLock.Scope scope = limits.Gate.TryAcquire(limits.Long);
+        if (!scope.IsHeld)
+        {
+            return "timed out";
+        }
+
+        section.Hold("waiter with a try timeout", ref scope);
+        return "granted";
+    }
+
+    private static async Task<string> WaitWithTokenAsync(WaitLimits limits, CriticalSection section, ValueTask<AsyncLock.Lease> acquire, string holderName)
+    {
+        AsyncLock.Lease lease;
+        try
+        {
+            lease = await acquire;
+        }
+        catch (OperationCanceledException cancelled)
+        {
+            limits.AssertCancellationException(cancelled);
+            return "cancelled";
+        }
+
+        await section.HoldAsync(holderName, lease);
+        return "granted";
+    }
+
+    private static string WaitWithToken(WaitLimits limits, CriticalSection section, string holderName)
+    {
+        AsyncLock.Scope scope;
+        try
+        {
+            scope = limits.Gate.Acquire(limits.Token);
+        }
+        catch (OperationCanceledException cancelled)
+        {
+            limits.AssertCancellationException(cancelled);
+            return "cancelled";
+        }
+
+        section.Hold(holderName, ref scope);
+        return "granted";
+    }
+
+    // Acquires again without a token after a cancellation and enters the critical section once.
+    // Returns the first outcome.
+    private static async Task<string> RetryAfterCancellationAsync(AsyncLock gate, CriticalSection section, string outcome)
+    {
+        if (outcome == "cancelled")
+        {
+            await section.HoldAsync("waiter with a token, retrying", await gate.AcquireAsync());
+        }
+
+        return outcome;
+    }
+
+    private static string RetryAfterCancellation(AsyncLock gate, CriticalSection section, string outcome)
+    {
+        if (outcome == "cancelled")
+        {
+            HoldScope(gate, section, "waiter with a token, retrying");
+        }
+
+        return outcome;
+    }
+
+    private static async Task<string> WaitWithoutLimitAsync(AsyncLock gate, CriticalSection section)
+    {
+        await section.HoldAsync("waiter without a limit", await gate.AcquireAsync());
+        return "granted";
+    }
+
+    private static string WaitWithoutLimit(AsyncLock gate, CriticalSection section)
+    {
+        HoldScope(gate, section, "waiter without a limit");
+        return "granted";
+    }
+
+    /// <summary>The lock, token and timeouts that the waiters of one scenario share.</summary>
+    private sealed class WaitLimits
+    {
+        public WaitLimits(AsyncLock gate, CancellationToken token, TimeSpan shortTimeout, TimeSpan longTimeout)
+        {
+            Gate = gate;
+            Token = token;
+            Short = shortTimeout;
+            Long = longTimeout;
+        }
+
+        public AsyncLock Gate { get; }
+
+        public CancellationToken Token { get; }
+
+        /// <summary>Timeout of the waiter whose timeout throws.</summary>
+        public TimeSpan Short { get; }
+
+        /// <summary>Timeout of the waiter whose timeout returns an unheld lease or scope.</summary>
+        public TimeSpan Long { get; }
+
+        public void AssertTimeoutException(LockTimeoutException timeout)
+        {
+            Specification.Assert(
+                timeout.Timeout == Short,
+                "The timeout exception reports a timeout of {0}; expected {1}.",
+                timeout.Timeout,
+                Short);
+            Specification.Assert(
+                timeout.LockName == Gate.Name,
+                "The timeout exception names lock '{0}'; expected '{1}'.",
+                timeout.LockName,
+                Gate.Name);
+        }
+
+        public void AssertCancellationException(OperationCanceledException cancelled)
+        {
+            Specification.Assert(
+                cancelled.CancellationToken == Token,
+                "The cancellation exception carries a token other than the waiter's (its CanBeCanceled is {0}); expected the waiter's token.",
+                cancelled.CancellationToken.CanBeCanceled);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
@@ -97,9 +98,9 @@ internal sealed class SystematicTest
     /// <summary>Runs <paramref name="test"/> and asserts that Coyote finds no bug in any iteration.</summary>
     public void AssertNoBug(Func<Task> test)
     {
-        using TestingEngine engine = Run(CreateConfiguration(), test);
+        using TestingEngine engine = Run(CreateConfiguration(), test, out TimeSpan elapsed);
         TestReport report = engine.TestReport;
-        _output.WriteLine(Summary(report));
+        _output.WriteLine(Summary(report, elapsed));
         Assert.True(engine.IsTestRewritten(), "The test assembly was not rewritten by Coyote; the post-build rewrite step did not run.");
         Assert.True(
             report.NumOfFoundBugs == 0,
@@ -120,10 +121,10 @@ internal sealed class SystematicTest
         string expected = string.Join("' or '", expectedFragments);
         string trace;
         string firstBug;
-        using (TestingEngine engine = Run(CreateConfiguration(), test))
+        using (TestingEngine engine = Run(CreateConfiguration(), test, out TimeSpan elapsed))
         {
             TestReport report = engine.TestReport;
-            _output.WriteLine(Summary(report));
+            _output.WriteLine(Summary(report, elapsed));
             Assert.True(engine.IsTestRewritten(), "The test assembly was not rewritten by Coyote; the post-build rewrite step did not run.");
             Assert.True(
                 report.NumOfFoundBugs > 0,
@@ -144,12 +145,12 @@ internal sealed class SystematicTest
             _output.WriteLine(TraceExcerpt(engine.ReadableTrace));
         }
 
-        using (TestingEngine engine = Run(CreateConfiguration().WithReproducibleTrace(trace), test))
+        using (TestingEngine engine = Run(CreateConfiguration().WithReproducibleTrace(trace), test, out TimeSpan elapsed))
         {
             TestReport report = engine.TestReport;
             string replayed = report.BugReports.FirstOrDefault() ?? "(none)";
             bool reproduced = report.NumOfFoundBugs == 1 && replayed == firstBug;
-            _output.WriteLine($"Replay reported {report.NumOfFoundBugs} bug(s): {replayed}");
+            _output.WriteLine($"Replay reported {report.NumOfFoundBugs} bug(s) in {elapsed.TotalSeconds:0.0} s, {(reproduced ? "the original one" : "not the original one")}: {replayed}");
             Assert.True(
                 reproduced || ReplayMayMiss,
                 $"Replaying the trace reported {report.NumOfFoundBugs} bug(s), first '{replayed}'; expected exactly the original bug '{firstBug}'.");
@@ -191,14 +192,16 @@ internal sealed class SystematicTest
             $"Observed uncontrolled invocations [{string.Join(", ", unexpected)}]; expected none beyond [{string.Join(", ", ToleratedUncontrolled)}].");
     }
 
-    private static TestingEngine Run(Configuration configuration, Func<Task> test)
+    private static TestingEngine Run(Configuration configuration, Func<Task> test, out TimeSpan elapsed)
     {
         var engine = TestingEngine.Create(configuration, test);
+        long started = Stopwatch.GetTimestamp();
         engine.Run();
+        elapsed = Stopwatch.GetElapsedTime(started);
         return engine;
     }
 
-    private string Summary(TestReport report)
+    private string Summary(TestReport report, TimeSpan elapsed)
     {
         long explored = report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
         string steps = report.NumOfExploredFairPaths > 0
@@ -207,8 +210,8 @@ internal sealed class SystematicTest
         string uncontrolled = report.UncontrolledInvocations.Count == 0
             ? "none"
             : string.Join(", ", report.UncontrolledInvocations);
-        return $"{Control} control, seed {s_seed}: {explored} of {Iterations} iteration(s) explored, {report.NumOfFoundBugs} bug(s), " +
-            $"steps per iteration {steps}, uncontrolled invocations: {uncontrolled}";
+        return $"{Control} control, seed {s_seed}: {explored} of {Iterations} iteration(s) explored in {elapsed.TotalSeconds:0.0} s, " +
+            $"{report.NumOfFoundBugs} bug(s), steps per iteration {steps}, uncontrolled invocations: {uncontrolled}";
     }
 
     private static string Describe(TestingEngine engine)

@@ -182,10 +182,9 @@ internal static class ReaderWriterLockScenarios
 
         Task<string> quitter = Task.Run(async () =>
         {
-            // Reading the outcome disposes the waiter's cancellation registration, which waits for
-            // a callback that is still running; under Coyote that wait would spin on an
-            // uncontrolled thread (see AsyncLockScenarios.OutcomeAfter), so read it only after the
-            // give-up has returned.
+            // The outcome is read once the give-up has returned; reading it while the callback
+            // still runs is explored by the exclusive lock's cancel-race scenarios, which share
+            // the waiter machinery.
             await gaveUp.Task;
             WriteLease lease;
             try
