@@ -141,10 +141,12 @@ internal static class Emitter
             string options = i > 0 && sharesTimeout
                 ? model.HelperName + ".Remaining(" + RegistryLocal + ", " + StartedLocal + ")"
                 : model.HelperName + ".Options";
+            // Sync methods block in the registry's own blocking acquire; async methods await.
+            string method = isAsync ? ".AcquireAsync(" : ".Acquire(";
             string acquire = model.UsesHandles
-                ? HandlesLocal + ".Resource" + i.ToString(CultureInfo.InvariantCulture) + ".AcquireAsync(" + options + ", " + token + ")"
-                : RegistryLocal + ".AcquireAsync(" + Literal(model.Resources[i].Constant!) + ", " + options + ", " + token + ")";
-            writer.Line(Lease + " " + LeaseLocalPrefix + i.ToString(CultureInfo.InvariantCulture) + " = " + Await(model, acquire, isAsync) + ";");
+                ? HandlesLocal + ".Resource" + i.ToString(CultureInfo.InvariantCulture) + method + options + ", " + token + ")"
+                : RegistryLocal + method + Literal(model.Resources[i].Constant!) + ", " + options + ", " + token + ")";
+            writer.Line(Lease + " " + LeaseLocalPrefix + i.ToString(CultureInfo.InvariantCulture) + " = " + (isAsync ? "await " + acquire : acquire) + ";");
             writer.Open("try");
         }
 
@@ -184,7 +186,8 @@ internal static class Emitter
     }
 
     // The acquire's continuation keeps the caller's context, so the body starts where a hand-written
-    // 'await lock' would start it. Sync methods wait for an acquire that could not complete at once.
+    // 'await lock' would start it. Sync methods with templated ids wait for an all-or-nothing
+    // acquire that could not complete at once (the registry has no blocking multi-acquire).
     private static string Await(MethodModel model, string acquire, bool isAsync) =>
         isAsync ? "await " + acquire : model.HelperName + ".Wait(" + acquire + ")";
 
@@ -274,7 +277,7 @@ internal static class Emitter
             WriteRemaining(writer, options.TimeoutMilliseconds);
         }
 
-        if (!isAsync)
+        if (!isAsync && !model.AllConstant)
         {
             writer.Line();
             writer.Line("// A sync caller blocks only when an acquire could not complete at once.");
@@ -329,7 +332,10 @@ internal static class Emitter
         writer.Line("_registry = registry;");
         for (int i = 0; i < model.Resources.Count; i++)
         {
-            writer.Line("Resource" + i.ToString(CultureInfo.InvariantCulture) + " = registry.GetHandle(" + Literal(model.Resources[i].Constant!) + ");");
+            string kind = model.UsesDefaultHandles
+                ? string.Empty
+                : ", global::Sanctuary.LeaseMode." + s_modes[model.Options.Mode] + ", global::Sanctuary.LockPriority." + s_priorities[model.Options.Priority];
+            writer.Line("Resource" + i.ToString(CultureInfo.InvariantCulture) + " = registry.GetHandle(" + Literal(model.Resources[i].Constant!) + kind + ");");
         }
 
         writer.Close();

@@ -241,6 +241,25 @@ public sealed partial class AsyncReaderWriterLock
 
         /// <summary>Releases this share if its generation still holds the lock; otherwise does nothing.</summary>
         public readonly void Dispose() => _lock?.ReleaseRead(_token);
+
+        /// <summary>
+        /// Hands this scope's hold over to a lease, for a caller that must keep the hold beyond one
+        /// stack frame (the named-resource layer stores it in a lease record). Do not dispose the
+        /// scope afterwards: the returned lease owns the hold.
+        /// </summary>
+        /// <param name="lease">The lease that owns the hold now; default when the scope holds nothing.</param>
+        /// <returns><see langword="false"/> for a default scope, as a failed try returns.</returns>
+        internal readonly bool TryTransfer(out ReadLease lease)
+        {
+            if (_lock is null)
+            {
+                lease = default;
+                return false;
+            }
+
+            lease = new ReadLease(_lock, _token);
+            return true;
+        }
     }
 
     /// <summary>A write hold taken by a blocking acquire; a <c>ref struct</c>, so it cannot cross an <c>await</c>.</summary>
@@ -264,6 +283,25 @@ public sealed partial class AsyncReaderWriterLock
 
         /// <summary>Releases the write hold if this scope still has it; otherwise does nothing.</summary>
         public readonly void Dispose() => _lock?.ReleaseWrite(_token);
+
+        /// <summary>
+        /// Hands this scope's hold over to a lease, for a caller that must keep the hold beyond one
+        /// stack frame (the named-resource layer stores it in a lease record). Do not dispose the
+        /// scope afterwards: the returned lease owns the hold.
+        /// </summary>
+        /// <param name="lease">The lease that owns the hold now; default when the scope holds nothing.</param>
+        /// <returns><see langword="false"/> for a default scope, as a failed try returns.</returns>
+        internal readonly bool TryTransfer(out WriteLease lease)
+        {
+            if (_lock is null)
+            {
+                lease = default;
+                return false;
+            }
+
+            lease = new WriteLease(_lock, _token);
+            return true;
+        }
     }
 
     /// <summary>An upgradeable read hold taken by a blocking acquire; a <c>ref struct</c>, so it cannot cross an <c>await</c>.</summary>
@@ -308,6 +346,25 @@ public sealed partial class AsyncReaderWriterLock
 
         /// <summary>Releases the upgradeable hold if this scope still has it; otherwise does nothing.</summary>
         public readonly void Dispose() => _lock?.ReleaseUpgradeable(_token);
+
+        /// <summary>
+        /// Hands this scope's hold over to a lease, for a caller that must keep the hold beyond one
+        /// stack frame (the named-resource layer stores it in a lease record). Do not dispose the
+        /// scope afterwards: the returned lease owns the hold.
+        /// </summary>
+        /// <param name="lease">The lease that owns the hold now; default when the scope holds nothing.</param>
+        /// <returns><see langword="false"/> for a default scope, as a failed try returns.</returns>
+        internal readonly bool TryTransfer(out UpgradeableReadLease lease)
+        {
+            if (_lock is null)
+            {
+                lease = default;
+                return false;
+            }
+
+            lease = new UpgradeableReadLease(_lock, _token);
+            return true;
+        }
 
         private readonly AsyncReaderWriterLock Owner =>
             _lock ?? throw new InvalidOperationException("A default upgradeable read scope holds no lock to upgrade.");

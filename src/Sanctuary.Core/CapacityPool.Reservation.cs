@@ -112,5 +112,24 @@ public sealed partial class CapacityPool
         /// Returns the units to the pool if this scope has not been released yet; otherwise does nothing.
         /// </summary>
         public readonly void Dispose() => _pool?.Release(_stamp, _amount);
+
+        /// <summary>
+        /// Hands this scope's hold over to a reservation, for a caller that must keep the hold beyond one
+        /// stack frame (the named-resource layer stores it in a lease record). Do not dispose the
+        /// scope afterwards: the returned reservation owns the hold.
+        /// </summary>
+        /// <param name="reservation">The reservation that owns the units now; default when the scope holds none.</param>
+        /// <returns><see langword="false"/> for a default scope, as a failed try returns.</returns>
+        internal readonly bool TryTransfer(out Reservation reservation)
+        {
+            if (_pool is null)
+            {
+                reservation = default;
+                return false;
+            }
+
+            reservation = new Reservation(_pool, _amount, _stamp);
+            return true;
+        }
     }
 }

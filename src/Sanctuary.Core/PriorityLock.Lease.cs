@@ -101,5 +101,24 @@ public sealed partial class PriorityLock
         /// Releases the lock if this scope still holds it; otherwise does nothing.
         /// </summary>
         public readonly void Dispose() => _lock?.Release(_token);
+
+        /// <summary>
+        /// Hands this scope's hold over to a lease, for a caller that must keep the hold beyond one
+        /// stack frame (the named-resource layer stores it in a lease record). Do not dispose the
+        /// scope afterwards: the returned lease owns the hold.
+        /// </summary>
+        /// <param name="lease">The lease that owns the hold now; default when the scope holds nothing.</param>
+        /// <returns><see langword="false"/> for a default scope, as a failed try returns.</returns>
+        internal readonly bool TryTransfer(out Lease lease)
+        {
+            if (_lock is null)
+            {
+                lease = default;
+                return false;
+            }
+
+            lease = new Lease(_lock, _token);
+            return true;
+        }
     }
 }

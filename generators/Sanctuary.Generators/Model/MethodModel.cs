@@ -79,9 +79,15 @@ internal sealed record MethodModel(
     }
 
     /// <summary>
-    /// Whether the constant ids are acquired through cached handles. A handle fixes its resource's
-    /// primitive as an exclusive lock, so only exclusive, normal-priority sets use them. Other
-    /// modes and priorities acquire by id, so that the registry picks the matching primitive.
+    /// Whether the constant ids are acquired through cached handles: always, when every id is
+    /// constant. Each handle is created with the method's mode and priority, so the registry picks
+    /// the primitive that an acquire by id would pick.
     /// </summary>
-    public bool UsesHandles => AllConstant && Options.Mode == 0 && Options.Priority == 1;
+    public bool UsesHandles => AllConstant;
+
+    /// <summary>
+    /// Whether the handles can be created without a mode and priority: an exclusive lock at normal
+    /// priority is what the registry creates by default.
+    /// </summary>
+    public bool UsesDefaultHandles => Options.Mode == 0 && Options.Priority == 1;
 }

@@ -51,6 +51,13 @@ internal sealed class CapacityGate : ResourceGate
             new Hold { Reservation = await pending.ConfigureAwait(false), Units = units };
     }
 
+    public override bool Enter(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken, out Hold hold)
+    {
+        hold = default;
+        hold.Units = units;
+        return _pool.TryReserve(units, priority, timeout, cancellationToken).TryTransfer(out hold.Reservation);
+    }
+
     public override void Exit(in Hold hold) => hold.Reservation.Dispose();
 
     public override void Store(in Hold source, ref Hold target)

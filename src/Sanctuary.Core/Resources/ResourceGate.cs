@@ -39,7 +39,16 @@ internal abstract class ResourceGate : IDisposable
     /// </summary>
     public abstract ValueTask<Hold> EnterAsync(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken);
 
-    /// <summary>Frees a hold that <see cref="TryEnter"/> or <see cref="EnterAsync"/> granted.</summary>
+    /// <summary>
+    /// Blocks the calling thread for a hold, through the primitive's own blocking acquire (no task
+    /// is created and no thread-pool thread is needed to finish the wait). Returns
+    /// <see langword="false"/> when <paramref name="timeout"/> elapses and throws
+    /// <see cref="OperationCanceledException"/> when the token fires; either way the gate is left
+    /// as it was.
+    /// </summary>
+    public abstract bool Enter(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken, out Hold hold);
+
+    /// <summary>Frees a hold that <see cref="TryEnter"/>, <see cref="Enter"/> or <see cref="EnterAsync"/> granted.</summary>
     public abstract void Exit(in Hold hold);
 
     /// <summary>
@@ -109,6 +118,12 @@ internal sealed class ExclusiveGate : ResourceGate
 
         static async ValueTask<Hold> AwaitAsync(ValueTask<AsyncLock.Lease> pending) =>
             new Hold { Exclusive = await pending.ConfigureAwait(false) };
+    }
+
+    public override bool Enter(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken, out Hold hold)
+    {
+        hold = default;
+        return _lock.TryAcquire(timeout, cancellationToken).TryTransfer(out hold.Exclusive);
     }
 
     public override void Exit(in Hold hold) => hold.Exclusive.Dispose();
@@ -185,6 +200,17 @@ internal sealed class ReaderWriterGate : ResourceGate
             new Hold { Write = await pending.ConfigureAwait(false) };
     }
 
+    public override bool Enter(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken, out Hold hold)
+    {
+        hold = default;
+        return mode switch
+        {
+            LeaseMode.Read => _lock.TryAcquireRead(timeout, cancellationToken).TryTransfer(out hold.Read),
+            LeaseMode.UpgradeableRead => _lock.TryAcquireUpgradeableRead(timeout, cancellationToken).TryTransfer(out hold.Upgradeable),
+            _ => _lock.TryAcquireWrite(timeout, cancellationToken).TryTransfer(out hold.Write),
+        };
+    }
+
     public override void Exit(in Hold hold)
     {
         // Exactly one of the three is a real lease; the others are default and release nothing.
@@ -242,6 +268,12 @@ internal sealed class PriorityGate : ResourceGate
 
         static async ValueTask<Hold> AwaitAsync(ValueTask<PriorityLock.Lease> pending) =>
             new Hold { Prioritized = await pending.ConfigureAwait(false) };
+    }
+
+    public override bool Enter(LeaseMode mode, LockPriority priority, long units, TimeSpan timeout, CancellationToken cancellationToken, out Hold hold)
+    {
+        hold = default;
+        return _lock.TryAcquire(priority, timeout, cancellationToken).TryTransfer(out hold.Prioritized);
     }
 
     public override void Exit(in Hold hold) => hold.Prioritized.Dispose();

@@ -11,7 +11,7 @@ namespace Sanctuary.Resources;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Get one with <see cref="ResourceRegistry.GetHandle"/> and keep it, typically in a
+/// Get one with <see cref="ResourceRegistry.GetHandle(string)"/> or <see cref="ResourceRegistry.GetHandle(string, LeaseMode, LockPriority)"/> and keep it, typically in a
 /// <see langword="static"/> <see langword="readonly"/> field next to the code that uses a
 /// constant id; generated code does exactly that.
 /// </para>
@@ -61,6 +61,28 @@ public sealed class ResourceHandle
         }
 
         return _registry.AcquireOnEntry(_entry, options.Mode, options.WaitTimeout, options, units: 0, counted: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Acquires the resource, blocking the calling thread at most the options'
+    /// <see cref="LeaseOptions.WaitTimeout"/>; see <see cref="ResourceRegistry.Acquire(string, LeaseOptions?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="options">Mode, priority, timeout, time-to-live, heartbeat, owner and purpose; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Token that abandons the wait.</param>
+    /// <returns>The lease; dispose it to release the resource.</returns>
+    /// <remarks>
+    /// The wait parks the calling thread in the resource's primitive: no task is created and no
+    /// thread-pool thread is needed to end it. Uncontended, it neither looks the id up nor allocates.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The options break a rule that involves two of them.</exception>
+    /// <exception cref="ResourceUnavailableException">The wait timeout elapsed; the exception names the holders.</exception>
+    /// <exception cref="OperationCanceledException">The token fired before the grant; nothing is held.</exception>
+    /// <exception cref="ObjectDisposedException">The registry was disposed.</exception>
+    public ResourceLease Acquire(LeaseOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options = _registry.PrepareHandleAcquire(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _registry.AcquireOnEntryBlocking(_entry, options, counted: false, cancellationToken);
     }
 
     /// <summary>Acquires the resource only if that is possible without waiting.</summary>

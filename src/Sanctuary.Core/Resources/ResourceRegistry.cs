@@ -189,7 +189,12 @@ public sealed partial class ResourceRegistry : IDisposable
     {
         ValidateId(resourceId, nameof(resourceId));
         ThrowIfDisposed();
-        ResourceEntry entry = Join(resourceId, LeaseMode.Exclusive, LockPriority.Normal);
+        return PinHandle(Join(resourceId, LeaseMode.Exclusive, LockPriority.Normal));
+    }
+
+    // Returns the entry's handle, creating it; the reference that joining took becomes the pin.
+    private ResourceHandle PinHandle(ResourceEntry entry)
+    {
         ResourceHandle? existing = Volatile.Read(ref entry.Handle);
         if (existing is null)
         {
