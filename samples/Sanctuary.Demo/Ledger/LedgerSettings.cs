@@ -2,7 +2,7 @@ using System;
 
 namespace Sanctuary.Demo;
 
-/// <summary>Parameters of one ledger run, as parsed from the command line.</summary>
+/// <summary>Parameters of the ledger section, as parsed from the command line.</summary>
 /// <param name="Accounts">Number of accounts, each guarded by its own lock.</param>
 /// <param name="Workers">Number of concurrent transfer loops.</param>
 /// <param name="Duration">How long the workers keep starting new transfers.</param>
@@ -10,7 +10,7 @@ namespace Sanctuary.Demo;
 /// <param name="TransferTimeout">Budget for taking both locks of a timed transfer.</param>
 /// <param name="TimedPercent">Share of transfers, in percent, that use the timeout.</param>
 /// <param name="Seed">Seed of the per-worker random number generators.</param>
-internal sealed record DemoSettings(
+internal sealed record LedgerSettings(
     int Accounts,
     int Workers,
     TimeSpan Duration,
@@ -41,7 +41,7 @@ internal sealed record DemoSettings(
     public static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long the workers may take to finish after the stop before the run counts as hung.</summary>
-    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+    public static TimeSpan ShutdownGrace => Workload.ShutdownGrace;
 
     /// <summary>Number of accounts that receive the hot share of picks.</summary>
     public int HotAccounts => Math.Max(1, Accounts * HotAccountPercent / 100);

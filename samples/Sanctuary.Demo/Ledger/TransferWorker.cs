@@ -13,7 +13,7 @@ namespace Sanctuary.Demo;
 internal sealed class TransferWorker
 {
     private readonly Ledger _ledger;
-    private readonly DemoSettings _settings;
+    private readonly LedgerSettings _settings;
     private readonly Random _random;
     private readonly long _timeoutTicks;
 
@@ -22,7 +22,7 @@ internal sealed class TransferWorker
     private long _timedOut;
     private long _exclusionViolations;
 
-    public TransferWorker(int id, Ledger ledger, DemoSettings settings)
+    public TransferWorker(int id, Ledger ledger, LedgerSettings settings)
     {
         _ledger = ledger;
         _settings = settings;
@@ -58,9 +58,9 @@ internal sealed class TransferWorker
         {
             int from = PickAccount();
             int to = PickAccount();
-            long amount = _random.Next(1, DemoSettings.MaxAmount + 1);
+            long amount = _random.Next(1, LedgerSettings.MaxAmount + 1);
             bool timed = _random.Next(100) < _settings.TimedPercent;
-            bool awaitsWhileHolding = _random.Next(100) < DemoSettings.AwaitingTransferPercent;
+            bool awaitsWhileHolding = _random.Next(100) < LedgerSettings.AwaitingTransferPercent;
 
             await TransferAsync(from, to, amount, timed, awaitsWhileHolding, abortToken);
         }
@@ -69,7 +69,7 @@ internal sealed class TransferWorker
     private int PickAccount()
     {
         int hot = _settings.HotAccounts;
-        return _random.Next(100) < DemoSettings.HotPickPercent
+        return _random.Next(100) < LedgerSettings.HotPickPercent
             ? _random.Next(hot)
             : _random.Next(_settings.Accounts);
     }

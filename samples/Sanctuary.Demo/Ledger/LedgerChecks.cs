@@ -4,22 +4,12 @@ using System.Linq;
 
 namespace Sanctuary.Demo;
 
-internal enum CheckStatus
-{
-    Passed,
-    Failed,
-    Skipped,
-}
-
-/// <summary>Outcome of one invariant check, with a detail line that shows the observed and expected values.</summary>
-internal sealed record InvariantCheck(string Name, CheckStatus Status, string Detail);
-
-/// <summary>The checks that decide PASS or FAIL once the workers have stopped.</summary>
-internal static class InvariantChecks
+/// <summary>The checks of the ledger section, run once the workers have stopped.</summary>
+internal static class LedgerChecks
 {
     public static IReadOnlyList<InvariantCheck> Run(
         Ledger ledger,
-        DemoSettings settings,
+        LedgerSettings settings,
         IReadOnlyList<TransferWorker> workers,
         int audits,
         int failedAudits,
@@ -82,18 +72,18 @@ internal static class InvariantChecks
                 ? "no lock was held or waited on"
                 : $"{hungLocks.Count:N0} locks were busy, first: {string.Join(", ", hungLocks.Take(3))}";
             return new(Name, CheckStatus.Failed,
-                $"still running {DemoSettings.ShutdownGrace.TotalSeconds:N0} s after the stop (a lost wake-up?); {locks}");
+                $"still running {LedgerSettings.ShutdownGrace.TotalSeconds:N0} s after the stop (a lost wake-up?); {locks}");
         }
 
-        return new(Name, CheckStatus.Passed, $"{workers:N0} workers stopped within {DemoSettings.ShutdownGrace.TotalSeconds:N0} s");
+        return new(Name, CheckStatus.Passed, $"{workers:N0} workers stopped within {LedgerSettings.ShutdownGrace.TotalSeconds:N0} s");
     }
 
-    private static InvariantCheck CheckTotal(long[] balances, DemoSettings settings)
+    private static InvariantCheck CheckTotal(long[] balances, LedgerSettings settings)
     {
         const string Name = "Total balance unchanged";
         long total = balances.Sum();
         return total == settings.ExpectedTotal
-            ? new(Name, CheckStatus.Passed, $"{total:N0} = {settings.Accounts:N0} x {DemoSettings.OpeningBalance:N0}")
+            ? new(Name, CheckStatus.Passed, $"{total:N0} = {settings.Accounts:N0} x {LedgerSettings.OpeningBalance:N0}")
             : new(Name, CheckStatus.Failed, $"{total:N0}, expected {settings.ExpectedTotal:N0} (difference {total - settings.ExpectedTotal:N0})");
     }
 
@@ -104,7 +94,7 @@ internal static class InvariantChecks
         string? first = null;
         for (int i = 0; i < balances.Length; i++)
         {
-            long expected = DemoSettings.OpeningBalance + ledger.JournalNetChange(i);
+            long expected = LedgerSettings.OpeningBalance + ledger.JournalNetChange(i);
             if (balances[i] != expected)
             {
                 mismatched++;
@@ -154,12 +144,12 @@ internal static class InvariantChecks
             : new(Name, CheckStatus.Failed, $"{violations:N0} entries found another holder inside");
     }
 
-    private static InvariantCheck CheckAudits(int audits, int failedAudits, DemoSettings settings)
+    private static InvariantCheck CheckAudits(int audits, int failedAudits, LedgerSettings settings)
     {
         const string Name = "Snapshots during run";
         if (audits == 0)
         {
-            return new(Name, CheckStatus.Skipped, $"no audit ran (one runs every {DemoSettings.AuditInterval.TotalSeconds:N0} s)");
+            return new(Name, CheckStatus.Skipped, $"no audit ran (one runs every {LedgerSettings.AuditInterval.TotalSeconds:N0} s)");
         }
 
         return failedAudits == 0

@@ -8,9 +8,9 @@ using System.Threading.Tasks;
 namespace Sanctuary.Demo;
 
 /// <summary>Runs the workers and the auditor for the configured duration, then stops them and checks the ledger.</summary>
-internal sealed class LedgerSimulation : IDisposable
+internal sealed class LedgerSimulation : IProgressSource, IDisposable
 {
-    private readonly DemoSettings _settings;
+    private readonly LedgerSettings _settings;
     private readonly Ledger _ledger;
     private readonly TransferWorker[] _workers;
     private readonly CancellationTokenSource _stop = new();
@@ -26,7 +26,7 @@ internal sealed class LedgerSimulation : IDisposable
     private int _failedAudits;
     private long _longestAuditTicks;
 
-    public LedgerSimulation(DemoSettings settings)
+    public LedgerSimulation(LedgerSettings settings)
     {
         _settings = settings;
         _ledger = new Ledger(settings.Accounts, settings.Fairness);
@@ -37,7 +37,18 @@ internal sealed class LedgerSimulation : IDisposable
         }
     }
 
-    public DemoSettings Settings => _settings;
+    public LedgerSettings Settings => _settings;
+
+    public TimeSpan Duration => _settings.Duration;
+
+    public string Status
+    {
+        get
+        {
+            long committed = Committed;
+            return $"{committed,12:N0} transfers {Format.Rate(committed, Elapsed),10} {TimedOut,8:N0} timed out";
+        }
+    }
 
     public bool IsStopRequested => _stop.IsCancellationRequested;
 
@@ -72,7 +83,7 @@ internal sealed class LedgerSimulation : IDisposable
     }
 
     /// <summary>Waits for every worker to finish, aborting waits that hang, and checks the invariants.</summary>
-    public async Task<RunReport> CompleteAsync()
+    public async Task<LedgerReport> CompleteAsync()
     {
         // Wait for the stop itself, then give the workers time to finish the transfers in flight.
         // A lost wake-up leaves a worker waiting forever, so a run that outlasts the grace period
@@ -82,16 +93,16 @@ internal sealed class LedgerSimulation : IDisposable
         Task all = Task.WhenAll(_tasks);
         IReadOnlyList<string> hungLocks = [];
         bool hung = false;
-        if (!await CompletesWithinAsync(all, DemoSettings.ShutdownGrace))
+        if (!await CompletesWithinAsync(all, LedgerSettings.ShutdownGrace))
         {
             hung = true;
             hungLocks = DescribeBusyLocks();
             await _abort.CancelAsync();
-            await CompletesWithinAsync(all, DemoSettings.ShutdownGrace);
+            await CompletesWithinAsync(all, LedgerSettings.ShutdownGrace);
         }
 
         TimeSpan runTime = Stopwatch.GetElapsedTime(_startTimestamp, Volatile.Read(ref _stopTimestamp));
-        RunReport report = BuildReport(runTime, hung, hungLocks);
+        LedgerReport report = BuildReport(runTime, hung, hungLocks);
         if (_tasks.All(task => task.IsCompleted))
         {
             _ledger.DisposeLocks();
@@ -119,7 +130,7 @@ internal sealed class LedgerSimulation : IDisposable
         {
             try
             {
-                await Task.Delay(DemoSettings.AuditInterval, stopToken);
+                await Task.Delay(LedgerSettings.AuditInterval, stopToken);
             }
             catch (OperationCanceledException)
             {
@@ -181,7 +192,7 @@ internal sealed class LedgerSimulation : IDisposable
         return busy;
     }
 
-    private RunReport BuildReport(TimeSpan runTime, bool hung, IReadOnlyList<string> hungLocks)
+    private LedgerReport BuildReport(TimeSpan runTime, bool hung, IReadOnlyList<string> hungLocks)
     {
         var allWaits = new WaitTimeHistogram();
         var contendedWaits = new WaitTimeHistogram();
@@ -197,7 +208,7 @@ internal sealed class LedgerSimulation : IDisposable
             .Select(exception => $"{exception.GetType().Name}: {exception.Message}")
             .ToList();
 
-        return new RunReport
+        return new LedgerReport
         {
             Settings = _settings,
             RunTime = runTime,
@@ -208,7 +219,7 @@ internal sealed class LedgerSimulation : IDisposable
             ContendedWaits = contendedWaits,
             Audits = _audits,
             LongestAudit = TimeSpan.FromSeconds(_longestAuditTicks / (double)Stopwatch.Frequency),
-            Checks = InvariantChecks.Run(_ledger, _settings, _workers, _audits, _failedAudits, hung, hungLocks, faults),
+            Checks = LedgerChecks.Run(_ledger, _settings, _workers, _audits, _failedAudits, hung, hungLocks, faults),
         };
     }
 }

@@ -18,7 +18,7 @@ internal sealed class Account
     {
         Index = index;
         Lock = new AsyncLock(new AsyncLockOptions { Name = $"account-{index}", Fairness = fairness });
-        Balance = DemoSettings.OpeningBalance;
+        Balance = LedgerSettings.OpeningBalance;
     }
 
     public int Index { get; }

@@ -4,10 +4,10 @@ using System.Linq;
 
 namespace Sanctuary.Demo;
 
-/// <summary>Measurements and invariant checks of one finished run.</summary>
-internal sealed class RunReport
+/// <summary>Measurements and invariant checks of one finished ledger run.</summary>
+internal sealed class LedgerReport
 {
-    public required DemoSettings Settings { get; init; }
+    public required LedgerSettings Settings { get; init; }
 
     /// <summary>Time from the start of the workers until the stop.</summary>
     public required TimeSpan RunTime { get; init; }
