@@ -83,16 +83,11 @@ public sealed class SeededFaultTests
         Assert.True(report.Stalled, report.ToString());
     }
 
-    [Fact]
-    public async Task CancelChaseCheck_LockGrantsToDepartedWaiter_FindsLostGrant()
-    {
-        var gate = Broken(LockFaults.GrantIgnoresCancellation);
-
-        Workloads.SweepReport report = await Workloads.CancelSweepAgainstHandOffAsync(gate, waiters: 2_000, TimeSpan.FromSeconds(2));
-
-        _output.WriteLine(report.ToString());
-        Assert.False(report.Clean, report.ToString());
-    }
+    // A grant to a waiter that already gave up (LockFaults.GrantIgnoresCancellation) shows only
+    // in the few instructions between a cancellation claiming the waiter and unlinking it. A
+    // stress run here hit that window too rarely to be a reliable check, so the systematic
+    // tests own it: Coyote steers into the window on purpose (the CancelLostGrant and
+    // TimeoutsLostGrant twins of AsyncLockSystematicTests).
 
     [Theory]
     [InlineData("SkipWakeOnRelease")]
