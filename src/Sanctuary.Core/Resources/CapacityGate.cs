@@ -13,9 +13,9 @@ internal sealed class CapacityGate : ResourceGate
 {
     private readonly CapacityPool _pool;
 
-    public CapacityGate(string poolId, long total, TimeProvider timeProvider)
+    public CapacityGate(string poolId, long total, TimeProvider timeProvider, TimeSpan agingInterval)
     {
-        _pool = new CapacityPool(total, new CapacityPoolOptions { Name = poolId, TimeProvider = timeProvider });
+        _pool = new CapacityPool(total, new CapacityPoolOptions { Name = poolId, TimeProvider = timeProvider, AgingInterval = agingInterval });
     }
 
     public override ResourceKind Kind => ResourceKind.Capacity;

@@ -237,9 +237,9 @@ internal sealed class PriorityGate : ResourceGate
 {
     private readonly PriorityLock _lock;
 
-    public PriorityGate(TimeProvider timeProvider)
+    public PriorityGate(TimeProvider timeProvider, TimeSpan agingInterval)
     {
-        _lock = new PriorityLock(new PriorityLockOptions { Name = "named resource", TimeProvider = timeProvider });
+        _lock = new PriorityLock(new PriorityLockOptions { Name = "named resource", TimeProvider = timeProvider, AgingInterval = agingInterval });
     }
 
     public override ResourceKind Kind => ResourceKind.Priority;

@@ -26,7 +26,7 @@ public sealed partial class ResourceRegistry
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(total);
         ArgumentException.ThrowIfNullOrEmpty(unit);
         ThrowIfDisposed();
-        var entry = new ResourceEntry { Gate = new CapacityGate(poolId, total, _clock.Provider), Unit = unit };
+        var entry = new ResourceEntry { Gate = new CapacityGate(poolId, total, _clock.Provider, _priorityAgingInterval), Unit = unit };
         entry.Prepare(poolId);
         entry.Fencing = NewFencingBlock();
 

@@ -48,6 +48,7 @@ public sealed partial class ResourceRegistry : IDisposable
     private readonly string _defaultOwner;
     private readonly bool _tagResource;
     private readonly TimeSpan _storeRetryInterval;
+    private readonly TimeSpan _priorityAgingInterval;
     private readonly Func<string, ResourceKind>? _kindSelector;
     private readonly RegistryFaults _faults;
 
@@ -79,6 +80,7 @@ public sealed partial class ResourceRegistry : IDisposable
         _defaultOwner = options.DefaultOwner;
         _tagResource = options.TagMetricsWithResourceId;
         _storeRetryInterval = options.StoreRetryInterval;
+        _priorityAgingInterval = options.PriorityAgingInterval;
         _kindSelector = options.KindSelector;
         _faults = faults;
         Span<byte> origin = stackalloc byte[8];
@@ -1105,7 +1107,7 @@ public sealed partial class ResourceRegistry : IDisposable
     private ResourceGate CreateGate(ResourceKind kind) => kind switch
     {
         ResourceKind.ReaderWriter => new ReaderWriterGate(_clock.Provider),
-        ResourceKind.Priority => new PriorityGate(_clock.Provider),
+        ResourceKind.Priority => new PriorityGate(_clock.Provider, _priorityAgingInterval),
         _ => new ExclusiveGate(_clock.Provider),
     };
 

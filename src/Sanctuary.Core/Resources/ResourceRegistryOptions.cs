@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Globalization;
 
 namespace Sanctuary.Resources;
@@ -11,6 +12,7 @@ public sealed class ResourceRegistryOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private string _defaultOwner = DefaultOwnerName();
     private TimeSpan _storeRetryInterval = TimeSpan.FromMilliseconds(50);
+    private TimeSpan _priorityAgingInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Clock for wait timeouts, time-to-live, heartbeats and timestamps. The default is
@@ -62,6 +64,21 @@ public sealed class ResourceRegistryOptions
         init => _storeRetryInterval = value > TimeSpan.Zero
             ? value
             : throw new ArgumentOutOfRangeException(nameof(StoreRetryInterval), value, $"StoreRetryInterval must be more than zero, but was {value}.");
+    }
+
+    /// <summary>
+    /// Wait after which a waiter on a priority resource or a capacity pool moves up one priority
+    /// level, so low-priority work is delayed but never starved. The default is 1 second;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> makes the levels strict (a steady stream of
+    /// higher-priority work can then starve lower levels).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative and not infinite.</exception>
+    public TimeSpan PriorityAgingInterval
+    {
+        get => _priorityAgingInterval;
+        init => _priorityAgingInterval = value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(PriorityAgingInterval), value, $"PriorityAgingInterval must be more than zero or Timeout.InfiniteTimeSpan, but was {value}.");
     }
 
     /// <summary>
