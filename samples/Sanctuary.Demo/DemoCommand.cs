@@ -36,7 +36,7 @@ internal static class DemoCommand
             Description = "How long each section's workload runs, in seconds (0.1 to 3,600).",
             DefaultValueFactory = _ => 5,
         };
-        duration.Validators.Add(result => RequireRange(result, result.GetValueOrDefault<double>(), 0.1, 3_600));
+        duration.Validators.Add(result => RequireRange<double>(result, 0.1, 3_600));
 
         Option<int> seed = new("--seed")
         {
@@ -63,14 +63,14 @@ internal static class DemoCommand
             Description = "Ledger: number of accounts, each guarded by its own AsyncLock (2 to 1,000,000).",
             DefaultValueFactory = _ => 1_000,
         };
-        accounts.Validators.Add(result => RequireRange(result, result.GetValueOrDefault<int>(), 2, 1_000_000));
+        accounts.Validators.Add(result => RequireRange<int>(result, 2, 1_000_000));
 
         Option<int> workers = new("--workers", "-w")
         {
             Description = "Ledger: number of concurrent transfer loops (1 to 4,096).",
             DefaultValueFactory = _ => 64,
         };
-        workers.Validators.Add(result => RequireRange(result, result.GetValueOrDefault<int>(), 1, 4_096));
+        workers.Validators.Add(result => RequireRange<int>(result, 1, 4_096));
 
         Option<string> fairness = new("--fairness", "-f")
         {
@@ -85,14 +85,14 @@ internal static class DemoCommand
             Description = "Ledger: time a timed transfer may spend taking both locks, in milliseconds (1 to 60,000).",
             DefaultValueFactory = _ => 2,
         };
-        timeoutMilliseconds.Validators.Add(result => RequireRange(result, result.GetValueOrDefault<int>(), 1, 60_000));
+        timeoutMilliseconds.Validators.Add(result => RequireRange<int>(result, 1, 60_000));
 
         Option<int> timedPercent = new("--timed-percent")
         {
             Description = "Ledger: share of transfers, in percent, that use TryAcquireAsync with the timeout (0 to 100).",
             DefaultValueFactory = _ => 25,
         };
-        timedPercent.Validators.Add(result => RequireRange(result, result.GetValueOrDefault<int>(), 0, 100));
+        timedPercent.Validators.Add(result => RequireRange<int>(result, 0, 100));
 
         RootCommand root = new(
             "Runs the workflows of Sanctuary.Core under load, one section each: exclusive locks, reader-writer "
@@ -141,9 +141,21 @@ internal static class DemoCommand
             .SelectMany(value => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(key => key.ToLowerInvariant());
 
-    private static void RequireRange<T>(OptionResult result, T value, T min, T max)
+    private static void RequireRange<T>(OptionResult result, T min, T max)
         where T : IComparable<T>
     {
+        // A value that does not parse (such as "abc" for a number) already has its own parse
+        // error, and reading it here would throw instead of reporting.
+        T value;
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
         if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
         {
             result.AddError($"Invalid value {value} for {result.Option.Name}: use a value from {min} to {max}.");

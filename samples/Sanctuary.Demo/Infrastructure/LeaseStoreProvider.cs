@@ -1,6 +1,8 @@
 using System;
 using System.Threading.Tasks;
+using Sanctuary.Redis;
 using Sanctuary.Resources;
+using StackExchange.Redis;
 
 namespace Sanctuary.Demo;
 
@@ -80,12 +82,21 @@ internal sealed class LeaseStoreProvider : IAsyncDisposable
                 return true;
 
             case LeaseStoreKind.Redis:
-                // The Redis lease store plugs in here: connect to option.Host and option.Port, and
-                // return a provider whose Store is the Redis store and whose close callback
-                // disposes the connection. Nothing else in the demo depends on which store it is.
-                error = $"--store {option.Text}: the Redis lease store is not available yet. "
-                    + $"Run without --store, or with --store {LeaseStoreOption.MemoryText}, to keep leases in memory.";
-                return false;
+                try
+                {
+                    RedisLeaseStore store = RedisLeaseStore.Connect(option.Text);
+                    provider = new LeaseStoreProvider(
+                        store,
+                        $"Redis at {option.Host}:{option.Port} (RedisLeaseStore)",
+                        close: () => store.DisposeAsync());
+                    return true;
+                }
+                catch (Exception exception) when (exception is RedisConnectionException or ArgumentException)
+                {
+                    error = $"--store {option.Text}: could not connect to Redis at {option.Host}:{option.Port} ({exception.Message}). "
+                        + $"Start a server (redis-server --port {option.Port}) or run with --store {LeaseStoreOption.MemoryText}.";
+                    return false;
+                }
 
             default:
                 error = $"--store {option.Text}: unknown store kind {option.Kind}.";
