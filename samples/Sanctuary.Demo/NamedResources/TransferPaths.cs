@@ -12,8 +12,7 @@ namespace Sanctuary.Demo;
 /// </summary>
 /// <remarks>
 /// The workload spreads transfers over every path in <see cref="TransferPaths.Create"/> and runs
-/// the same checks on all of them. A path built on <c>[Sanctuary]</c> methods (the source
-/// generator's acquirers) is one more implementation, added to that list.
+/// the same checks on all of them, including the path built on <c>[Sanctuary]</c> methods.
 /// </remarks>
 internal interface INamedTransferPath
 {
@@ -41,11 +40,12 @@ internal static class TransferPaths
     /// <summary>How long a transfer may wait for its whole set of resources.</summary>
     public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(2);
 
-    // Workers are spread evenly over these paths. A path on [Sanctuary] methods joins the list here.
+    // Workers are spread evenly over these paths.
     public static IReadOnlyList<INamedTransferPath> Create(ResourceRegistry registry, NamedBank bank) =>
     [
         new AcquireAllPath(registry, bank),
         new RunAsyncPath(registry, bank),
+        new GeneratedTransferPath(registry, bank),
     ];
 
     /// <summary>
