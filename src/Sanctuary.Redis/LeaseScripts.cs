@@ -15,7 +15,7 @@ namespace Sanctuary.Redis;
 ///   <item><term><c>x</c> (string)</term><description>the exclusive or write lease, which is always alone: its record, with the key's own time-to-live as the lease's, so Redis drops it when the lease expires.</description></item>
 ///   <item><term><c>h</c> (hash)</term><description>shared holders (readers and reservations): lease id to record, plus counters <c>#r</c> and <c>#u</c> (readers, upgradeable readers), <c>#units</c> and <c>#capacity</c> (a pool's reserved units and total).</description></item>
 ///   <item><term><c>e</c> (sorted set)</term><description>shared holders scored by expiry in server milliseconds, <c>+inf</c> for none.</description></item>
-///   <item><term><c>w</c> (sorted set)</term><description>waiters in line (writers, exclusive requests and reservations): lease id scored by when its place lapses unless the waiter asks again.</description></item>
+///   <item><term><c>w</c> (sorted set)</term><description>waiters in line (writers, exclusive requests and reservations): lease id scored by when its place lapses unless the waiter tries again.</description></item>
 ///   <item><term><c>q</c> (sorted set)</term><description>the same waiters scored by when they joined the line, so the first to join is served first.</description></item>
 ///   <item><term><c>f</c> (string)</term><description>the fencing counter. It never expires and is never deleted, so tokens never repeat.</description></item>
 /// </list>
@@ -38,9 +38,8 @@ namespace Sanctuary.Redis;
 /// </remarks>
 internal static class LeaseScripts
 {
-    // Result codes of the acquire script when it replies with an array; a grant replies with
-    // the fencing token alone, an integer.
-    public const long Refused = 0;
+    // First element of the acquire script's array reply for a pool used with another total. A
+    // grant replies with the fencing token alone, an integer; a refusal with an array that starts with 0.
     public const long CapacityMismatch = -1;
 
     /// <summary>See <see cref="AcquireText"/>.</summary>
@@ -160,9 +159,9 @@ internal static class LeaseScripts
     /// </summary>
     /// <remarks>
     /// Writers, exclusive requests and reservations that wait join a line: while it is not empty,
-    /// only its first waiter is granted, so a client that releases and asks again at once cannot
+    /// only its first waiter is granted, so a client that releases and acquires again at once cannot
     /// starve the others. Readers do not join; they wait while any writer is in line (writer
-    /// preference). A waiter keeps its place only while it keeps asking.
+    /// preference). A waiter keeps its place only while it keeps trying.
     /// </remarks>
     private const string AcquireText = """
         local x, h, e, w, q, f = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]

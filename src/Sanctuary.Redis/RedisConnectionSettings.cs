@@ -51,7 +51,7 @@ internal static class RedisConnectionSettings
         options.BacklogPolicy = BacklogPolicy.FailFast;
 
         // Start even when the server is down and reconnect in the background; operations fail
-        // with a clear error until it answers. An explicit abortConnect in the string wins.
+        // with a clear error until it responds. An explicit abortConnect in the string wins.
         if (configuration.IndexOf("abortConnect", StringComparison.OrdinalIgnoreCase) < 0)
         {
             options.AbortOnConnectFail = false;

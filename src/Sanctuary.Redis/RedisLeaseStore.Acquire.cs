@@ -12,10 +12,10 @@ namespace Sanctuary.Redis;
 // Acquire: one script per attempt, and the wait for a release between the attempts of a waiter.
 public sealed partial class RedisLeaseStore
 {
-    // Refused lease ids are remembered this long after their last attempt; a registry that asks
-    // again later than this is treated as a new caller (its next attempt does not wait).
-    private static readonly TimeSpan s_refusalMemory = TimeSpan.FromSeconds(30);
-    private const int MaxRememberedRefusals = 100_000;
+    // Refused lease ids are remembered this long after their last attempt. A registry that retries
+    // later than this is treated as a new caller, so its next attempt does not wait.
+    private static readonly TimeSpan s_retryMemory = TimeSpan.FromSeconds(30);
+    private const int MaxTrackedRetries = 100_000;
 
     /// <summary>
     /// Grants the lease in one script if the resource is free for the mode (or has room for the
@@ -23,17 +23,16 @@ public sealed partial class RedisLeaseStore
     /// </summary>
     /// <remarks>
     /// <para>
-    /// The time-to-live counts from before the request is sent, on a monotonic clock: a grant that
-    /// arrives after its time-to-live has run out is removed again and reported as refused, so no
-    /// caller ever holds a lease that Redis has already given up.
+    /// The time-to-live counts from before the request is sent, on a monotonic clock. A grant that
+    /// arrives after its time-to-live has run out is removed again and reported as refused, so the
+    /// caller never holds a lease that Redis has already given up.
     /// </para>
     /// <para>
     /// When the registry repeats an acquire that was refused (same lease id), a writer, exclusive
-    /// request or reservation joins the resource's line (see <see cref="RedisLeaseStoreOptions.WaiterTimeToLive"/>)
-    /// and, with
-    /// <see cref="RedisLeaseStoreOptions.WaitForReleaseNotifications"/>, waits for a release
-    /// notification, the earliest holder's expiry or <see cref="RedisLeaseStoreOptions.PollInterval"/>
-    /// before it asks a second time.
+    /// request or reservation joins the resource's line (see <see cref="RedisLeaseStoreOptions.WaiterTimeToLive"/>).
+    /// With <see cref="RedisLeaseStoreOptions.WaitForReleaseNotifications"/>, the call then waits
+    /// for a release notification, the earliest holder's expiry or
+    /// <see cref="RedisLeaseStoreOptions.PollInterval"/>, and tries a second time.
     /// </para>
     /// </remarks>
     /// <param name="request">What to grant.</param>
@@ -51,11 +50,11 @@ public sealed partial class RedisLeaseStore
         cancellationToken.ThrowIfCancellationRequested();
 
         ResourceKeys keys = ResourceKeys.For(_keyPrefix, request.ResourceId);
-        bool repeated = Volatile.Read(ref _refusedCount) != 0 && _refused.ContainsKey(request.LeaseId);
+        bool repeated = Volatile.Read(ref _retryingCount) != 0 && _retrying.ContainsKey(request.LeaseId);
         ReleaseNotifications.Watch? watch = null;
         try
         {
-            // Step 1: a waiter subscribes before it asks, so a release right after the refusal is heard.
+            // Step 1: a waiter subscribes before it tries, so a release right after the refusal is not missed.
             long seen = 0;
             if (repeated && _options.WaitForReleaseNotifications)
             {
@@ -63,14 +62,16 @@ public sealed partial class RedisLeaseStore
                 seen = watch.Generation;
             }
 
-            // Step 2: ask.
+            // Step 2: try.
             AcquireAttempt attempt = await AttemptAsync(request, keys, repeated, cancellationToken).ConfigureAwait(false);
             if (attempt.Granted || watch is null)
             {
                 return Conclude(request.LeaseId, attempt);
             }
 
-            // Step 3: wait for a release, the earliest expiry or the poll interval, and ask once more.
+            // Step 3: wait for a release, the earliest expiry or the poll interval, and try once more.
+            // NOTE: the request does not carry the caller's deadline, so this wait can end up to
+            // PollInterval after it; the registry then reports the timeout that late.
             await watch.WaitAsync(seen, WaitBound(attempt), cancellationToken).ConfigureAwait(false);
             attempt = await AttemptAsync(request, keys, repeated: true, cancellationToken).ConfigureAwait(false);
             return Conclude(request.LeaseId, attempt);
@@ -139,7 +140,7 @@ public sealed partial class RedisLeaseStore
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && pending is not null)
         {
-            // The script may still run and grant: remove what it wrote once it answers.
+            // The script may still run and grant: remove what it wrote once it replies.
             _ = RemoveIfGrantedAsync(pending, request, keys);
             throw;
         }
@@ -150,7 +151,7 @@ public sealed partial class RedisLeaseStore
                 EnqueueRelease(request.ResourceId, request.LeaseId, request.Owner);
             }
 
-            throw Failure("acquire", request.ResourceId, error, "Nothing was acquired. If the server granted the lease before the connection failed, the store removes it once the server answers again.");
+            throw Failure("acquire", request.ResourceId, error, "Nothing was acquired. If the server granted the lease before the connection failed, the store removes it once the server responds again.");
         }
 
         // A grant is the fencing token alone; anything else is an array.
@@ -161,7 +162,7 @@ public sealed partial class RedisLeaseStore
                 throw CapacityMismatch(request, (long)result[1]);
             }
 
-            return ParseRefusal(request.ResourceId, result);
+            return ParseRefusedReply(request.ResourceId, result);
         }
 
         // The validity counts from before the request was sent. A grant that took longer than
@@ -180,7 +181,7 @@ public sealed partial class RedisLeaseStore
         return new AcquireAttempt(true, (long)result, Array.Empty<LeaseHolder>(), double.PositiveInfinity);
     }
 
-    private static AcquireAttempt ParseRefusal(string resourceId, RedisResult result)
+    private static AcquireAttempt ParseRefusedReply(string resourceId, RedisResult result)
     {
         int count = (result.Length - 1) / 3;
         if (count == 0)
@@ -204,7 +205,7 @@ public sealed partial class RedisLeaseStore
         return new AcquireAttempt(false, 0, holders, soonest);
     }
 
-    // The longest a waiter waits before it asks again: the poll interval, shortened to just past
+    // The longest a waiter waits before it tries again: the poll interval, shortened to just past
     // the earliest holder's expiry, because expiry publishes nothing.
     private TimeSpan WaitBound(AcquireAttempt attempt)
     {
@@ -281,38 +282,38 @@ public sealed partial class RedisLeaseStore
     private void Remember(LeaseId leaseId)
     {
         long now = Stopwatch.GetTimestamp();
-        if (_refused.TryGetValue(leaseId, out long previous))
+        if (_retrying.TryGetValue(leaseId, out long previous))
         {
             // An update, never an insert: inserts go through the count below.
-            _refused.TryUpdate(leaseId, now, previous);
+            _retrying.TryUpdate(leaseId, now, previous);
         }
-        else if (Volatile.Read(ref _refusedCount) < MaxRememberedRefusals && _refused.TryAdd(leaseId, now))
+        else if (Volatile.Read(ref _retryingCount) < MaxTrackedRetries && _retrying.TryAdd(leaseId, now))
         {
-            Interlocked.Increment(ref _refusedCount);
+            Interlocked.Increment(ref _retryingCount);
         }
     }
 
     private void Forget(LeaseId leaseId)
     {
-        if (Volatile.Read(ref _refusedCount) != 0 && _refused.TryRemove(leaseId, out _))
+        if (Volatile.Read(ref _retryingCount) != 0 && _retrying.TryRemove(leaseId, out _))
         {
-            Interlocked.Decrement(ref _refusedCount);
+            Interlocked.Decrement(ref _retryingCount);
         }
     }
 
-    private void SweepRefusals()
+    private void SweepRetries()
     {
-        if (Volatile.Read(ref _refusedCount) == 0)
+        if (Volatile.Read(ref _retryingCount) == 0)
         {
             return;
         }
 
         long now = Stopwatch.GetTimestamp();
-        foreach (KeyValuePair<LeaseId, long> entry in _refused)
+        foreach (KeyValuePair<LeaseId, long> entry in _retrying)
         {
-            if (Stopwatch.GetElapsedTime(entry.Value, now) >= s_refusalMemory && _refused.TryRemove(entry))
+            if (Stopwatch.GetElapsedTime(entry.Value, now) >= s_retryMemory && _retrying.TryRemove(entry))
             {
-                Interlocked.Decrement(ref _refusedCount);
+                Interlocked.Decrement(ref _retryingCount);
             }
         }
     }

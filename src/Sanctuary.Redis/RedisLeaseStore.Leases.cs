@@ -15,11 +15,11 @@ public sealed partial class RedisLeaseStore
     /// in one script, if this lease id and owner still hold the resource.
     /// </summary>
     /// <param name="extension">Which lease and the new time-to-live.</param>
-    /// <param name="cancellationToken">Token that abandons the wait for the answer.</param>
+    /// <param name="cancellationToken">Token that abandons the wait for the reply.</param>
     /// <returns><see langword="true"/> if the lease was extended; <see langword="false"/> if it no longer holds the resource.</returns>
     /// <exception cref="ArgumentException">The extension has an empty id or owner, or a time-to-live that is zero or negative.</exception>
     /// <exception cref="RedisLeaseStoreException">Redis could not be reached or rejected the script.</exception>
-    /// <exception cref="OperationCanceledException">The token fired before the answer arrived.</exception>
+    /// <exception cref="OperationCanceledException">The token fired before the reply arrived.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     public async ValueTask<bool> ExtendAsync(LeaseStoreExtension extension, CancellationToken cancellationToken)
     {
@@ -50,11 +50,11 @@ public sealed partial class RedisLeaseStore
     /// publishes the release so that waiters in every process ask again at once.
     /// </summary>
     /// <param name="release">Which lease.</param>
-    /// <param name="cancellationToken">Token that abandons the wait for the answer; the release itself still goes ahead.</param>
+    /// <param name="cancellationToken">Token that abandons the wait for the reply; the release itself still goes ahead.</param>
     /// <returns><see langword="true"/> if the lease was removed; <see langword="false"/> if it no longer held the resource.</returns>
     /// <exception cref="ArgumentException">The release has an empty id or owner.</exception>
     /// <exception cref="RedisLeaseStoreException">Redis could not be reached or rejected the script. The store retries an unreachable release in the background.</exception>
-    /// <exception cref="OperationCanceledException">The token fired before the answer arrived.</exception>
+    /// <exception cref="OperationCanceledException">The token fired before the reply arrived.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     public async ValueTask<bool> ReleaseAsync(LeaseStoreRelease release, CancellationToken cancellationToken)
     {
@@ -80,17 +80,17 @@ public sealed partial class RedisLeaseStore
                 EnqueueRelease(release.ResourceId, release.LeaseId, release.Owner);
             }
 
-            throw Failure("release", release.ResourceId, error, "The store retries the release in the background once the server answers again; until then the lease stays in Redis, at most until its time-to-live runs out.");
+            throw Failure("release", release.ResourceId, error, "The store retries the release in the background once the server responds again; until then the lease stays in Redis, at most until its time-to-live runs out.");
         }
     }
 
     /// <summary>Lists the leases that hold the resource now, by the server's clock.</summary>
     /// <param name="resourceId">Id of the resource or pool.</param>
-    /// <param name="cancellationToken">Token that abandons the wait for the answer.</param>
+    /// <param name="cancellationToken">Token that abandons the wait for the reply.</param>
     /// <returns>The current holders, the earliest to expire first; empty if none.</returns>
     /// <exception cref="ArgumentException"><paramref name="resourceId"/> is null, empty or too long.</exception>
     /// <exception cref="RedisLeaseStoreException">Redis could not be reached or rejected the script.</exception>
-    /// <exception cref="OperationCanceledException">The token fired before the answer arrived.</exception>
+    /// <exception cref="OperationCanceledException">The token fired before the reply arrived.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     public async ValueTask<IReadOnlyList<LeaseHolder>> GetHoldersAsync(string resourceId, CancellationToken cancellationToken)
     {
@@ -129,11 +129,11 @@ public sealed partial class RedisLeaseStore
     /// protected system can start from this value.
     /// </summary>
     /// <param name="resourceId">Id of the resource or pool.</param>
-    /// <param name="cancellationToken">Token that abandons the wait for the answer.</param>
+    /// <param name="cancellationToken">Token that abandons the wait for the reply.</param>
     /// <returns>The last fencing token, or 0.</returns>
     /// <exception cref="ArgumentException"><paramref name="resourceId"/> is null, empty or too long.</exception>
     /// <exception cref="RedisLeaseStoreException">Redis could not be reached.</exception>
-    /// <exception cref="OperationCanceledException">The token fired before the answer arrived.</exception>
+    /// <exception cref="OperationCanceledException">The token fired before the reply arrived.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     public async ValueTask<long> GetLastFencingTokenAsync(string resourceId, CancellationToken cancellationToken = default)
     {
@@ -154,7 +154,7 @@ public sealed partial class RedisLeaseStore
     }
 
     // Runs a script by its digest. A server that lacks it (restarted, or its script cache flushed)
-    // answers NOSCRIPT; then the text is sent once, which caches it again.
+    // replies NOSCRIPT; then the text is sent once, which caches it again.
     private async Task<RedisResult> EvaluateAsync(ServerScript script, RedisKey[] keys, RedisValue[] values)
     {
         try

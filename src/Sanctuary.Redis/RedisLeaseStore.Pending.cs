@@ -9,15 +9,15 @@ using StackExchange.Redis;
 
 namespace Sanctuary.Redis;
 
-// Releases that must reach the server once it answers again, and the periodic housekeeping.
+// Releases that must reach the server once it responds again, and the periodic housekeeping.
 public sealed partial class RedisLeaseStore
 {
     private const int MaxPendingReleases = 10_000;
     private static readonly TimeSpan MaintenancePeriod = TimeSpan.FromSeconds(1);
 
-    // Lease to remove, keyed by resource and lease id, with its owner. Entries come from releases
-    // that could not be sent and from acquires whose answer was lost; each is tried until the
-    // server answers, whatever the answer, because removing a lease that is gone changes nothing.
+    // Leases to remove, keyed by resource and lease id, with their owner. Entries come from releases
+    // that could not be sent and from acquires whose reply was lost. Each is tried until the server
+    // replies, whatever the reply, because removing a lease that is gone changes nothing.
     private readonly ConcurrentDictionary<(string ResourceId, LeaseId LeaseId), string> _pending = new();
     private int _draining;
     private int _maintaining;
@@ -38,7 +38,7 @@ public sealed partial class RedisLeaseStore
         if (_pending.TryAdd((resourceId, leaseId), owner))
         {
             _logger.LogWarning(
-                "Lease {LeaseId} on '{ResourceId}' could not be removed from Redis at {EndPoint}; the store retries once the server answers again.",
+                "Lease {LeaseId} on '{ResourceId}' could not be removed from Redis at {EndPoint}; the store retries once the server responds again.",
                 leaseId,
                 resourceId,
                 _endPoint);
@@ -56,7 +56,7 @@ public sealed partial class RedisLeaseStore
         try
         {
             _notifications.Sweep(all: false);
-            SweepRefusals();
+            SweepRetries();
             if (!_pending.IsEmpty && _connection.IsConnected)
             {
                 _ = DrainPendingAsync();
@@ -70,7 +70,7 @@ public sealed partial class RedisLeaseStore
 
     /// <summary>
     /// Sends every pending release once, stopping at the first that finds the server still
-    /// unreachable. Runs once a second while releases are pending, and when a connection comes back.
+    /// unreachable. Runs once a second while releases are pending, and when a connection is restored.
     /// </summary>
     internal async Task DrainPendingAsync()
     {
@@ -95,7 +95,7 @@ public sealed partial class RedisLeaseStore
                     if (removed)
                     {
                         _logger.LogInformation(
-                            "Removed lease {LeaseId} on '{ResourceId}' from Redis at {EndPoint} after the server answered again.",
+                            "Removed lease {LeaseId} on '{ResourceId}' from Redis at {EndPoint} after the server responded again.",
                             item.Key.LeaseId,
                             item.Key.ResourceId,
                             _endPoint);

@@ -28,7 +28,7 @@ namespace Sanctuary.Redis;
 /// file or snapshots). A counter is kept for every resource id ever acquired: a few dozen bytes each.
 /// </para>
 /// <para>
-/// Waiting: a release publishes on the resource's channel, and a waiting acquire asks again as soon
+/// Waiting: a release publishes on the resource's channel, and a waiting acquire tries again as soon
 /// as it hears one, or after <see cref="RedisLeaseStoreOptions.PollInterval"/> when it hears
 /// nothing, or when the earliest holder's time-to-live runs out. Writers, exclusive requests and
 /// reservations that wait form one line per resource across all clients and are served in order;
@@ -39,7 +39,7 @@ namespace Sanctuary.Redis;
 /// names the endpoint. A lease with a heartbeat is then lost (its <see cref="ResourceLease.LostToken"/>
 /// fires) when its renewals have failed for longer than its time-to-live. Releases that could not be
 /// sent, and acquires whose outcome is unknown, are removed in the background once the server
-/// answers again, so nothing stays locked by a lease nobody holds.
+/// responds again, so nothing stays locked by a lease nobody holds.
 /// </para>
 /// </remarks>
 public sealed partial class RedisLeaseStore : ILeaseStore, IDisposable, IAsyncDisposable
@@ -63,8 +63,8 @@ public sealed partial class RedisLeaseStore : ILeaseStore, IDisposable, IAsyncDi
     // Lease ids whose acquire was refused at least once, with the time of the last refusal: the
     // registry repeats a refused acquire with the same lease id, so a lease id found here marks a
     // caller that waits. See RedisLeaseStoreOptions.WaitForReleaseNotifications.
-    private readonly ConcurrentDictionary<LeaseId, long> _refused = new();
-    private int _refusedCount;
+    private readonly ConcurrentDictionary<LeaseId, long> _retrying = new();
+    private int _retryingCount;
 
     private int _disposed;
 
@@ -103,7 +103,7 @@ public sealed partial class RedisLeaseStore : ILeaseStore, IDisposable, IAsyncDi
     public string EndPoint => _endPoint;
 
     /// <summary>
-    /// Number of releases waiting for the server to answer again: releases that failed, and
+    /// Number of releases waiting for the server to respond again: releases that failed, and
     /// acquires whose outcome is unknown.
     /// </summary>
     public int PendingReleaseCount => _pending.Count;
@@ -113,7 +113,7 @@ public sealed partial class RedisLeaseStore : ILeaseStore, IDisposable, IAsyncDi
 
     /// <summary>
     /// Connects to Redis and creates a store that owns the connection and closes it when disposed.
-    /// The call returns even when the server is down; operations then fail until it answers.
+    /// The call returns even when the server is down; operations then fail until it responds.
     /// </summary>
     /// <param name="configuration">
     /// A StackExchange.Redis configuration string, such as <c>127.0.0.1:6379,password=...</c>, or a

@@ -9,7 +9,7 @@ namespace Sanctuary.Redis;
 /// </summary>
 /// <remarks>
 /// After a failed acquire the store does not know whether the server granted the lease, so it
-/// removes that lease in the background once the server answers again. A failed release is
+/// removes that lease in the background once the server responds again. A failed release is
 /// retried the same way. A lease with a time-to-live also ends on its own when that runs out.
 /// </remarks>
 public class RedisLeaseStoreException : Exception

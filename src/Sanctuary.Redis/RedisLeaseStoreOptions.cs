@@ -55,7 +55,7 @@ public sealed record RedisLeaseStoreOptions
     }
 
     /// <summary>
-    /// Number of the Redis database that holds the keys, or -1 (the default) for the connection's
+    /// Number of the Redis database that contains the keys, or -1 (the default) for the connection's
     /// default database (0 unless the configuration names another).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than -1.</exception>
@@ -68,12 +68,12 @@ public sealed record RedisLeaseStoreOptions
     }
 
     /// <summary>
-    /// Longest time a waiting acquire goes without asking Redis again when no release notification
+    /// Maximum time a waiting acquire goes without trying again when no release notification
     /// arrives: the bound on the delay that a notification lost in a disconnect can cause. The
     /// default is 100 ms.
     /// </summary>
     /// <remarks>
-    /// A waiter also asks again when the earliest holder's time-to-live runs out, so expiry needs
+    /// A waiter also tries again when the earliest holder's time-to-live runs out, so expiry needs
     /// no notification. See <see cref="WaitForReleaseNotifications"/> for where the wait happens.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is not between 1 ms and 1 minute.</exception>
@@ -87,7 +87,7 @@ public sealed record RedisLeaseStoreOptions
 
     /// <summary>
     /// Whether an acquire that the registry repeats after a refusal waits inside the store for a
-    /// release notification (at most <see cref="PollInterval"/>) before it asks Redis again. On by
+    /// release notification (at most <see cref="PollInterval"/>) before it tries again. On by
     /// default.
     /// </summary>
     /// <remarks>
@@ -101,7 +101,7 @@ public sealed record RedisLeaseStoreOptions
     /// <para>
     /// The store does not know the caller's wait timeout, so a timed acquire can end up to
     /// <see cref="PollInterval"/> after its timeout. Turn this off when timeouts must be exact; the
-    /// registry then asks every <c>StoreRetryInterval</c> and notifications are not used.
+    /// registry then retries every <c>StoreRetryInterval</c> and notifications are not used.
     /// </para>
     /// </remarks>
     public bool WaitForReleaseNotifications { get; init; } = true;
@@ -114,19 +114,19 @@ public sealed record RedisLeaseStoreOptions
     /// <para>
     /// Writers, exclusive requests and reservations that wait form a line per resource, across
     /// every client: while the line is not empty only its first waiter is granted, so a client
-    /// that releases and asks again at once cannot starve the others, and a large reservation is
+    /// that releases and acquires again at once cannot starve the others, and a large reservation is
     /// not overtaken by small ones. Readers do not queue; they wait while any writer is in line,
     /// so a stream of readers cannot starve a writer.
     /// </para>
     /// <para>
     /// A waiter joins on its second attempt (the first attempt of an acquire never changes the
-    /// line, so a zero wait timeout leaves nothing behind) and keeps its place by asking again, so
+    /// line, so a zero wait timeout leaves nothing behind) and keeps its place by trying again, so
     /// this must outlast the pause between two attempts: <see cref="PollInterval"/> plus the
     /// registry's <c>StoreRetryInterval</c> plus two round trips (about 160 ms with the defaults).
     /// </para>
     /// <para>
     /// A waiter that gives up by cancellation leaves the line at once, and so does a writer or
-    /// exclusive request that gives up by timeout as soon as its registry asks for the resource
+    /// exclusive request that gives up by timeout as soon as its registry requests the resource
     /// again. Otherwise (a reservation that timed out, a process that stopped) the waiter keeps
     /// its place for at most this long after its last attempt, and the waiters behind it wait
     /// that much longer.

@@ -15,7 +15,7 @@ namespace Sanctuary.Redis;
 /// A channel is subscribed when the first waiter of its resource needs it and unsubscribed once
 /// nobody has used it for <see cref="Linger"/>, so a resource that waiters keep coming back to costs
 /// one subscription, and an idle one costs none. Each release bumps the watch's generation: a waiter
-/// reads the generation before it asks Redis, so a release that lands between the refusal and the
+/// reads the generation before it sends its attempt, so a release that lands between the refusal and the
 /// wait is not missed.
 /// </remarks>
 internal sealed class ReleaseNotifications

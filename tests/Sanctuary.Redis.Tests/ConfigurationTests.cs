@@ -90,7 +90,7 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task TryAcquire_OnRegistryWithRedis_AdvisesZeroWait()
+    public async Task RegistryTryAcquire_AdvisesZeroWait()
     {
         await using RedisLeaseStore store = Store(_fixture.Server, UniquePrefix());
         using ResourceRegistry registry = Registry(store, "client");

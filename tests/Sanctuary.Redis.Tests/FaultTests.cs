@@ -10,12 +10,12 @@ using static Sanctuary.Redis.Tests.Infrastructure.TestSupport;
 
 namespace Sanctuary.Redis.Tests;
 
-/// <summary>A server that dies, pauses or answers late, each on a server of the test's own.</summary>
+/// <summary>A server that dies, pauses or replies late, each on a server of the test's own.</summary>
 [Collection(RedisCollection.Name)]
 public sealed class FaultTests
 {
     [Fact]
-    public async Task KilledServer_LosesLeases_NamesEndpoint_LeavesNothingLocked()
+    public async Task KilledServer_LeasesLostThenFreed()
     {
         await using RedisServer server = await RedisServer.StartAsync(persistent: true);
         string prefix = UniquePrefix();
@@ -67,7 +67,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task UnreachableServer_StoreStarts_OperationsNameEndpoint()
+    public async Task UnreachableServer_ErrorNamesEndpoint()
     {
         // A port on 127.0.0.1 where nothing listens: a server that was started and stopped.
         RedisServer stopped = await RedisServer.StartAsync();
@@ -84,7 +84,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task SlowAcquire_LongerThanTimeToLive_IsRefusedAndRemoved()
+    public async Task SlowAcquire_RefusedAndRemoved()
     {
         await using RedisServer server = await RedisServer.StartAsync();
         string prefix = UniquePrefix();
@@ -92,7 +92,7 @@ public sealed class FaultTests
         using ConnectionMultiplexer admin = server.ConnectAdmin();
         await store.GetHoldersAsync("warm-up", default);
 
-        // The server holds every command for 400 ms; the acquire's time-to-live is 200 ms.
+        // The server delays every command by 400 ms; the acquire's time-to-live is 200 ms.
         await admin.GetServer(server.EndPoint).ExecuteAsync("CLIENT", "PAUSE", "400", "ALL");
         LeaseStoreAcquireResult late = await store.TryAcquireAsync(Request("slow", 1, "a", TimeSpan.FromMilliseconds(200)), default);
         Assert.False(late.Acquired);
@@ -106,7 +106,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task SlowAcquire_ThroughRegistry_FailsAndLeavesNothing()
+    public async Task SlowRegistryAcquire_LeavesNothing()
     {
         await using RedisServer server = await RedisServer.StartAsync();
         string prefix = UniquePrefix();
@@ -123,7 +123,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task CancelledAcquire_InFlight_LeavesNothing()
+    public async Task CancelledAcquire_LeavesNothing()
     {
         await using RedisServer server = await RedisServer.StartAsync();
         string prefix = UniquePrefix();

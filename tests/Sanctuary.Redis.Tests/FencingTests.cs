@@ -22,7 +22,7 @@ public sealed class FencingTests
     }
 
     [Fact]
-    public async Task Tokens_KeepIncreasingAcrossClientRestart()
+    public async Task Tokens_IncreaseAcrossClientRestart()
     {
         string prefix = UniquePrefix();
         long last;
@@ -44,7 +44,7 @@ public sealed class FencingTests
     }
 
     [Fact]
-    public async Task Tokens_KeepIncreasingAcrossServerRestart_WithAppendOnlyFile()
+    public async Task Tokens_IncreaseAcrossServerRestart()
     {
         await using RedisServer server = await RedisServer.StartAsync(persistent: true);
         string prefix = UniquePrefix();
@@ -83,7 +83,7 @@ public sealed class FencingTests
     }
 
     [Fact]
-    public async Task LostHolder_LateWriteIsRejected_AndSuccessorUntouched()
+    public async Task LostHolder_LateWriteRejected()
     {
         string prefix = UniquePrefix();
         await using RedisLeaseStore redisA = Store(_fixture.Server, prefix);

@@ -150,7 +150,7 @@ public sealed class RegistryAcrossClientsTests
     }
 
     [Fact]
-    public async Task TimedOutReservation_HoldsLineAtMostWaiterTimeToLive()
+    public async Task TimedOutReservation_LapsesFromLine()
     {
         string prefix = UniquePrefix();
         var options = new RedisLeaseStoreOptions { WaiterTimeToLive = TimeSpan.FromMilliseconds(400) };
@@ -171,7 +171,7 @@ public sealed class RegistryAcrossClientsTests
     }
 
     [Fact]
-    public async Task TimedOutWriter_LeavesLineWhenItsRegistryAsksAgain()
+    public async Task TimedOutWriter_LeavesLineOnRetry()
     {
         string prefix = UniquePrefix();
         var options = new RedisLeaseStoreOptions { WaiterTimeToLive = TimeSpan.FromSeconds(30) };
@@ -224,7 +224,7 @@ public sealed class RegistryAcrossClientsTests
         Task<ResourceLease> third = c.AcquireAsync("printer", wait).AsTask();
         await Eventually(async () => await LineLength(prefix, "printer") == 2, "C in line");
 
-        // The holder releases and asks again at once: it is behind B and C now.
+        // The holder releases and acquires again at once: it is behind B and C now.
         await held.ReleaseAsync();
         await Assert.ThrowsAsync<ResourceUnavailableException>(async () => await a.AcquireAsync("printer", new LeaseOptions { WaitTimeout = TimeSpan.Zero }));
         ResourceLease taken = await Within(second, "B's acquire");
@@ -257,7 +257,7 @@ public sealed class RegistryAcrossClientsTests
     }
 
     [Fact]
-    public async Task ExpiredHolder_LosesToWaiter_AndCannotReleaseIt()
+    public async Task ExpiredHolder_LosesToWaiter()
     {
         string prefix = UniquePrefix();
         await using RedisLeaseStore storeA = Store(_fixture.Server, prefix);
@@ -330,7 +330,7 @@ public sealed class RegistryAcrossClientsTests
     }
 
     [Fact]
-    public async Task ExtendAfterLoss_ThrowsLeaseLost_AndDoesNotTakeItBack()
+    public async Task ExtendAfterLoss_ThrowsLeaseLost()
     {
         string prefix = UniquePrefix();
         await using RedisLeaseStore storeA = Store(_fixture.Server, prefix);

@@ -27,7 +27,7 @@ public sealed class StressTests
     }
 
     [Fact]
-    public async Task Pool_EightClientsForTenSeconds_NeverExceedsCapacity()
+    public async Task Pool_EightClients_WithinCapacity()
     {
         const long Capacity = 3;
         string prefix = UniquePrefix();
@@ -123,7 +123,8 @@ public sealed class StressTests
         });
 
         Assert.Equal(0, Interlocked.Read(ref violations));
-        Assert.True(Interlocked.Read(ref writes) > 0 && Interlocked.Read(ref reads) > 0, $"{writes} writes and {reads} reads");
+        Assert.True(Interlocked.Read(ref writes) > 0, $"no write was granted ({reads} reads)");
+        Assert.True(Interlocked.Read(ref reads) > 0, $"no read was granted ({writes} writes)");
         AssertEveryClientProgressed(grants);
     }
 

@@ -114,7 +114,7 @@ public sealed class WaitingTests
         await using RedisLeaseStore storeB = Store(_fixture.Server, prefix);
         using ResourceRegistry a = Registry(storeA, "holder");
 
-        // The registry asks again after 1 ms; the store's wait is what paces the waiter.
+        // The registry retries after 1 ms; the store's wait is what paces the waiter.
         using ResourceRegistry b = Registry(storeB, "waiter", retry: TimeSpan.FromMilliseconds(1));
         await using ResourceLease held = await a.AcquireAsync("busy");
 
