@@ -560,25 +560,7 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
         WaiterQueue.CompleteChain(expired);
     }
 
-    private long EnterQueue()
-    {
-        SpinWait spinner = default;
-        while (true)
-        {
-            long state = Volatile.Read(ref _state);
-            if ((state & QueueBit) == 0 &&
-                Interlocked.CompareExchange(ref _state, state | QueueBit, state) == state)
-            {
-                return state;
-            }
+    private long EnterQueue() => QueueSection.Enter(ref _state, QueueBit);
 
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    private void ExitQueue(long state)
-    {
-        Debug.Assert((Volatile.Read(ref _state) & QueueBit) != 0, "The queue bit must be held.");
-        Interlocked.Exchange(ref _state, state & ~QueueBit);
-    }
+    private void ExitQueue(long state) => QueueSection.Exit(ref _state, state, QueueBit);
 }

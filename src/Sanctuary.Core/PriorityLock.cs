@@ -380,28 +380,7 @@ public sealed partial class PriorityLock : IDisposable, IWaiterOwner
         }
     }
 
-    // Sets the queue bit and returns the state it was set on (without the bit).
-    private long EnterQueue()
-    {
-        SpinWait spinner = default;
-        while (true)
-        {
-            long state = Volatile.Read(ref _state);
-            if ((state & QueueBit) == 0 &&
-                Interlocked.CompareExchange(ref _state, state | QueueBit, state) == state)
-            {
-                return state;
-            }
+    private long EnterQueue() => QueueSection.Enter(ref _state, QueueBit);
 
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    // Publishes the new state and clears the queue bit. No other thread changes the state word while
-    // the bit is set, so an exchange is enough.
-    private void ExitQueue(long state)
-    {
-        Debug.Assert((Volatile.Read(ref _state) & QueueBit) != 0, "The queue bit must be held.");
-        Interlocked.Exchange(ref _state, state & ~QueueBit);
-    }
+    private void ExitQueue(long state) => QueueSection.Exit(ref _state, state, QueueBit);
 }
