@@ -37,7 +37,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
     //   bit 1       QueueBit: a thread is editing the waiter queue. While it is set, only that
     //               thread changes the state word, so it may publish the new state with one write.
     //   bit 2       WokenBit: throughput mode, a woken waiter is about to compete; releases wake
-    //               nobody else meanwhile, which prevents a herd of wake-ups.
+    //               no other waiter meanwhile, which prevents a herd of wake-ups.
     //   bit 3       HandOffBit: throughput mode, a waiter lost too many races; the next release
     //               hands the lock to the oldest waiter and no acquirer may barge meanwhile.
     //   bit 4       DisposedBit.
@@ -67,9 +67,9 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
     private readonly LockFaults _faults;
     private readonly int _maxPassOvers;
 
-    // When the current holder started to hold, as far as anyone knows: exact for hand-offs,
-    // a lower bound (the first waiter's arrival) for uncontended acquisitions. Written only
-    // under the queue bit; read for timeout messages.
+    // Start of the current hold, for timeout messages only. It is exact after a hand-off and a
+    // lower bound (the first waiter's arrival) after an uncontended acquisition. Concurrent
+    // writers may interleave, so a message can be off by the length of one hand-off.
     private long _heldSinceGeneration = -1;
     private long _heldSince;
 
@@ -254,7 +254,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool ReleaseSlow(long token)
     {
-        // Step 1: check the token and take the queue bit, unless nobody waits any more.
+        // Step 1: check the token and take the queue bit, unless no waiter is left.
         SpinWait spinner = default;
         long state;
         while (true)
@@ -273,7 +273,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
 
             if ((state & (FlagsMask & ~HeldBit & ~DisposedBit)) == 0)
             {
-                // Nobody waits (or the lock is disposed): just clear the held bit.
+                // No waiter is left, or the lock is disposed, so only the held bit is cleared.
                 if (Interlocked.CompareExchange(ref _state, state & ~HeldBit, state) == state)
                 {
                     return true;
@@ -332,9 +332,9 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         }
     }
 
-    // Notes when the holder of a generation took the lock, for timeout messages. The clock is
+    // Records when the holder of a generation took the lock, for timeout messages. The clock is
     // read after the queue bit is cleared because reading it costs more than the rest of a
-    // hand-off; a waiter that queues in between records a slightly later lower bound instead.
+    // hand-off. A waiter that queues in between records a slightly later lower bound instead.
     private void RecordHeldSince(long generation)
     {
         _heldSince = _timeProvider.GetTimestamp();
@@ -383,7 +383,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
 
             if ((_faults & LockFaults.GrantIgnoresCancellation) != 0 && status == WaiterStatus.Granted)
             {
-                // Broken on purpose: the lock goes to a waiter that already left, so nobody gets it.
+                // Broken on purpose: the lock goes to a waiter that already left, so the lock is lost.
                 return node;
             }
         }
@@ -455,7 +455,7 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         long next = (state & ~CountMask) | ((long)_queue.Count << CountShift);
         if (IsThroughput && _queue.Count == 0)
         {
-            // The starving waiter left; nobody is owed a hand-off any more.
+            // The starving waiter left, so no waiter is owed a hand-off any more.
             next &= ~HandOffBit;
         }
 

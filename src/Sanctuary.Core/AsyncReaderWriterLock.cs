@@ -71,9 +71,8 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
     private long _upgradeableToken;
     private long _upgradeableSequence;
 
-    // When the holders of the current write generation took the lock, as far as anyone knows:
-    // exact for a queued writer, a lower bound (the first waiter's arrival) otherwise. Used only
-    // for timeout messages.
+    // Start of the holds of the current write generation, for timeout messages only. It is exact
+    // for a queued writer and a lower bound (the first waiter's arrival) otherwise.
     private long _heldSinceGeneration = -1;
     private long _heldSince;
 

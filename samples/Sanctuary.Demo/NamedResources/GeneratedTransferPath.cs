@@ -5,9 +5,9 @@ using Sanctuary.Resources;
 namespace Sanctuary.Demo;
 
 /// <summary>
-/// Transfers through <c>[Sanctuary]</c> methods: the source generator writes the acquisition of
-/// both accounts (sorted at run time, a self-transfer taking its account once) and, nested inside
-/// it, the read lease on the rate table, so this class holds no locking code of its own.
+/// Transfers through <c>[Sanctuary]</c> methods, so this class contains no locking code of its
+/// own. The source generator writes the acquisition of both accounts (sorted at run time, a
+/// self-transfer taking its account once) and, nested inside it, the read lease on the rate table.
 /// </summary>
 /// <remarks>
 /// The rate table is taken inside the accounts, not beside them, because every other path takes

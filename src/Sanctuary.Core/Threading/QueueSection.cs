@@ -10,8 +10,8 @@ namespace Sanctuary.Threading;
 /// <remarks>
 /// While the bit is set, only the thread that set it changes the state word: every other
 /// compare-and-swap on the word expects a value without the bit and fails. So leaving the
-/// section publishes the new state with one exchange. The holder edits a few references and
-/// never waits or runs foreign code, so contenders spin only briefly.
+/// section publishes the new state with one exchange. The holder edits a few references and at
+/// most arms the timeout timer, so contenders spin only briefly.
 /// </remarks>
 internal static class QueueSection
 {

@@ -246,6 +246,9 @@ internal sealed class WaiterQueue
     /// </summary>
     internal void RearmTimer()
     {
+        // NOTE: this runs under the owner's queue bit and calls the TimeProvider (GetTimestamp,
+        // CreateTimer, ITimer.Change). A custom provider that blocks or calls back into the same
+        // primitive here would stall every thread spinning on that bit.
         long earliest = EarliestDeadline;
         if (earliest >= _armedDeadline)
         {
