@@ -86,13 +86,22 @@ public sealed partial class ResourceRegistry
     }
 
     /// <summary>The blocking acquire of a handle; see <see cref="ResourceHandle.Acquire"/>.</summary>
-    internal ResourceLease AcquireOnEntryBlocking(ResourceEntry entry, LeaseOptions options, bool counted, CancellationToken cancellationToken)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ResourceLease AcquireOnEntryBlocking(ResourceEntry entry, LeaseOptions options, bool counted, CancellationToken cancellationToken) =>
+        AcquireOnEntryBlocking(entry, options.Mode, options.WaitTimeout, options, counted, cancellationToken);
+
+    /// <summary>
+    /// The blocking acquire with <paramref name="mode"/> and <paramref name="waitTimeout"/> in
+    /// place of the options' own, so that a multi-resource acquire can pass each request's mode
+    /// and the time left without copying the options.
+    /// </summary>
+    internal ResourceLease AcquireOnEntryBlocking(ResourceEntry entry, LeaseMode mode, TimeSpan waitTimeout, LeaseOptions options, bool counted, CancellationToken cancellationToken)
     {
         if (_store is not null)
         {
             // The store has only asynchronous calls; the async path waits for it (see the remarks
             // of Acquire). Completed at once, it costs no task.
-            var pending = AcquireOnEntry(entry, options.Mode, options.WaitTimeout, options, units: 0, counted, cancellationToken);
+            var pending = AcquireOnEntry(entry, mode, waitTimeout, options, units: 0, counted, cancellationToken);
             return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         }
 
@@ -100,22 +109,20 @@ public sealed partial class ResourceRegistry
         {
             if (exclusive.TryEnter(out AsyncLock.Lease held))
             {
-                return GrantExclusive(entry, held, options, counted);
+                return GrantExclusive(entry, held, mode, options, counted);
             }
         }
-        else if (TryEnterGeneric(entry, options.Mode, units: 0, counted, out ResourceGate.Hold hold))
+        else if (TryEnterGeneric(entry, mode, units: 0, counted, out ResourceGate.Hold hold))
         {
-            return Grant(entry, in hold, options.Mode, options, units: 0, counted, sequence: 0, fencingToken: 0, grantedAt: 0, startedAt: 0);
+            return Grant(entry, in hold, mode, options, units: 0, counted, sequence: 0, fencingToken: 0, grantedAt: 0, startedAt: 0);
         }
 
-        return AcquireSlowBlocking(entry, options, counted, cancellationToken);
+        return AcquireSlowBlocking(entry, mode, waitTimeout, options, counted, cancellationToken);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ResourceLease AcquireSlowBlocking(ResourceEntry entry, LeaseOptions options, bool counted, CancellationToken cancellationToken)
+    private ResourceLease AcquireSlowBlocking(ResourceEntry entry, LeaseMode mode, TimeSpan waitTimeout, LeaseOptions options, bool counted, CancellationToken cancellationToken)
     {
-        LeaseMode mode = options.Mode;
-        TimeSpan waitTimeout = options.WaitTimeout;
         long startedAt = _clock.Now();
         var waiter = new WaiterRecord(options.Owner ?? _defaultOwner, options.Purpose, mode, options.Priority, units: 0, startedAt);
         Activity? activity = ResourceTelemetry.StartWait(entry.Id, mode, options.Priority, _tagResource);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -29,9 +30,7 @@ public sealed partial class ResourceRegistry
     public ValueTask<ResourceLeaseSet> AcquireAllAsync(IEnumerable<ResourceRequest> resources, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
     {
         ResourceRequest[] ordered = Normalize(resources, nameof(resources));
-        options ??= MultiAcquireOptions.Default;
-        options.Lease.Validate(nameof(options) + "." + nameof(MultiAcquireOptions.Lease));
-        ThrowIfDisposed();
+        options = PrepareMultiAcquire(options);
         return AcquireAllCoreAsync(ordered, options, cancellationToken);
     }
 
@@ -49,31 +48,8 @@ public sealed partial class ResourceRegistry
     /// <exception cref="ObjectDisposedException">The registry was disposed.</exception>
     public ValueTask<ResourceLeaseSet> AcquireAllAsync(IEnumerable<string> resourceIds, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resourceIds);
-        ResourceRequest[] requests;
-        if (resourceIds is IReadOnlyList<string> list)
-        {
-            requests = new ResourceRequest[list.Count];
-            for (int i = 0; i < requests.Length; i++)
-            {
-                requests[i] = new ResourceRequest(list[i]);
-            }
-        }
-        else
-        {
-            var collected = new List<ResourceRequest>();
-            foreach (string id in resourceIds)
-            {
-                collected.Add(new ResourceRequest(id));
-            }
-
-            requests = collected.ToArray();
-        }
-
-        ResourceRequest[] ordered = NormalizeOwned(requests, "resourceIds");
-        options ??= MultiAcquireOptions.Default;
-        options.Lease.Validate(nameof(options) + "." + nameof(MultiAcquireOptions.Lease));
-        ThrowIfDisposed();
+        ResourceRequest[] ordered = NormalizeOwned(ToExclusiveRequests(resourceIds, nameof(resourceIds)), nameof(resourceIds));
+        options = PrepareMultiAcquire(options);
         return AcquireAllCoreAsync(ordered, options, cancellationToken);
     }
 
@@ -156,12 +132,7 @@ public sealed partial class ResourceRegistry
         while (true)
         {
             attempt++;
-            long attemptDeadline = deadline;
-            if (retry is not null)
-            {
-                attemptDeadline = Math.Min(deadline, _clock.After(_clock.Now(), retry.AttemptTimeout));
-            }
-
+            long attemptDeadline = AttemptDeadline(deadline, retry);
             var leases = new ResourceLease[ordered.Length];
             int taken = 0;
             try
@@ -169,7 +140,7 @@ public sealed partial class ResourceRegistry
                 for (; taken < ordered.Length; taken++)
                 {
                     ResourceRequest request = ordered[taken];
-                    TimeSpan remaining = attemptDeadline == long.MaxValue ? Timeout.InfiniteTimeSpan : _clock.ToSpan(Math.Max(0, attemptDeadline - _clock.Now()));
+                    TimeSpan remaining = TimeLeft(attemptDeadline);
                     ThrowIfDisposed();
                     ResourceEntry entry = Join(request.ResourceId, request.Mode, options.Lease.Priority);
                     leases[taken] = await AcquireOnEntry(entry, request.Mode, remaining, options.Lease, units: 0, counted: true, cancellationToken).ConfigureAwait(false);
@@ -180,25 +151,12 @@ public sealed partial class ResourceRegistry
             catch (ResourceUnavailableException unavailable)
             {
                 ReleaseReverse(leases, taken);
-                bool again = retry is not null && attempt < retry.MaxAttempts && _clock.Now() < deadline;
-                if (!again)
+                if (!MayRetry(retry, attempt, deadline))
                 {
-                    var acquiredFirst = new string[taken];
-                    for (int i = 0; i < taken; i++)
-                    {
-                        acquiredFirst[i] = ordered[i].ResourceId;
-                    }
-
-                    throw new ResourceUnavailableException(unavailable.ResourceId, options.WaitTimeout, unavailable.Holders, acquiredFirst);
+                    throw CreateSetUnavailable(unavailable, ordered, taken, options);
                 }
 
-                TimeSpan pause = retry!.DelayAfter(attempt, Random.Shared);
-                long left = deadline == long.MaxValue ? long.MaxValue : deadline - _clock.Now();
-                if (left != long.MaxValue && _clock.ToTicks(pause) > left)
-                {
-                    pause = _clock.ToSpan(Math.Max(0, left));
-                }
-
+                TimeSpan pause = RetryPause(retry, attempt, deadline);
                 if (pause > TimeSpan.Zero)
                 {
                     await Task.Delay(pause, _clock.Provider, cancellationToken).ConfigureAwait(false);
@@ -212,12 +170,84 @@ public sealed partial class ResourceRegistry
         }
     }
 
+    // Applies the default options, checks the lease options' rules that involve two properties
+    // and rejects a disposed registry. Every overload of AcquireAll and AcquireAllAsync runs it
+    // after normalizing its resources, so argument errors come before ObjectDisposedException.
+    private MultiAcquireOptions PrepareMultiAcquire(MultiAcquireOptions? options)
+    {
+        options ??= MultiAcquireOptions.Default;
+        options.Lease.Validate(nameof(options) + "." + nameof(MultiAcquireOptions.Lease));
+        ThrowIfDisposed();
+        return options;
+    }
+
+    // The end of one attempt: the set's deadline, or sooner when a retry policy limits each attempt.
+    private long AttemptDeadline(long deadline, RetryPolicy? retry) =>
+        retry is null ? deadline : Math.Min(deadline, _clock.After(_clock.Now(), retry.AttemptTimeout));
+
+    // The wait timeout for the next resource of an attempt: the time left until its deadline.
+    private TimeSpan TimeLeft(long deadline) =>
+        deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : _clock.ToSpan(Math.Max(0, deadline - _clock.Now()));
+
+    private bool MayRetry([NotNullWhen(true)] RetryPolicy? retry, int attempt, long deadline) =>
+        retry is not null && attempt < retry.MaxAttempts && _clock.Now() < deadline;
+
+    // The backoff before the next attempt, cut short so that it ends by the set's deadline.
+    private TimeSpan RetryPause(RetryPolicy retry, int attempt, long deadline)
+    {
+        TimeSpan pause = retry.DelayAfter(attempt, Random.Shared);
+        long left = deadline == long.MaxValue ? long.MaxValue : deadline - _clock.Now();
+        if (left != long.MaxValue && _clock.ToTicks(pause) > left)
+        {
+            pause = _clock.ToSpan(Math.Max(0, left));
+        }
+
+        return pause;
+    }
+
+    // The exception that ends a failed set: the resource that could not be had, its holders, the
+    // set's whole wait timeout and the resources that were taken before it and released again.
+    private static ResourceUnavailableException CreateSetUnavailable(ResourceUnavailableException unavailable, ResourceRequest[] ordered, int taken, MultiAcquireOptions options)
+    {
+        var acquiredFirst = new string[taken];
+        for (int i = 0; i < taken; i++)
+        {
+            acquiredFirst[i] = ordered[i].ResourceId;
+        }
+
+        return new ResourceUnavailableException(unavailable.ResourceId, options.WaitTimeout, unavailable.Holders, acquiredFirst);
+    }
+
     private static void ReleaseReverse(ResourceLease[] leases, int taken)
     {
         for (int i = taken - 1; i >= 0; i--)
         {
             leases[i].Release();
         }
+    }
+
+    // Turns ids into exclusive requests, in a new array that NormalizeOwned may sort in place.
+    private static ResourceRequest[] ToExclusiveRequests(IEnumerable<string> resourceIds, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(resourceIds, paramName);
+        if (resourceIds is IReadOnlyList<string> list)
+        {
+            var requests = new ResourceRequest[list.Count];
+            for (int i = 0; i < requests.Length; i++)
+            {
+                requests[i] = new ResourceRequest(list[i]);
+            }
+
+            return requests;
+        }
+
+        var collected = new List<ResourceRequest>();
+        foreach (string id in resourceIds)
+        {
+            collected.Add(new ResourceRequest(id));
+        }
+
+        return collected.ToArray();
     }
 
     // Copies the caller's requests (they are sorted in place), then normalizes them.

@@ -251,7 +251,7 @@ public sealed partial class ResourceRegistry : IDisposable
             {
                 if (exclusive.TryEnter(out AsyncLock.Lease held))
                 {
-                    return new ValueTask<ResourceLease>(GrantExclusive(entry, held, options, counted));
+                    return new ValueTask<ResourceLease>(GrantExclusive(entry, held, mode, options, counted));
                 }
             }
             else if (TryEnterGeneric(entry, mode, units, counted, out ResourceGate.Hold hold))
@@ -269,7 +269,7 @@ public sealed partial class ResourceRegistry : IDisposable
         {
             if (exclusive.TryEnter(out AsyncLock.Lease held))
             {
-                lease = GrantExclusive(entry, held, options, counted);
+                lease = GrantExclusive(entry, held, options.Mode, options, counted);
                 return true;
             }
         }
@@ -421,11 +421,11 @@ public sealed partial class ResourceRegistry : IDisposable
     }
 
     // The uncontended exclusive path: only the lock's 16-byte lease moves, not a whole hold.
-    private ResourceLease GrantExclusive(ResourceEntry entry, AsyncLock.Lease held, LeaseOptions options, bool counted)
+    private ResourceLease GrantExclusive(ResourceEntry entry, AsyncLock.Lease held, LeaseMode mode, LeaseOptions options, bool counted)
     {
         LeaseRecord record = entry.RentRecord(holdsAlone: true);
         record.Hold.Exclusive = held;
-        return Publish(entry, record, alone: true, options.Mode, options, units: 0, counted, sequence: 0, fencingToken: 0, grantedAt: 0, startedAt: 0);
+        return Publish(entry, record, alone: true, mode, options, units: 0, counted, sequence: 0, fencingToken: 0, grantedAt: 0, startedAt: 0);
     }
 
     // Fills a rented record whose hold is stored, publishes it and starts its timers.
