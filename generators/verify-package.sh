@@ -80,20 +80,27 @@ public static partial class Program
         int balance = await PostAsync(5);
         bool freeAfter = ResourceRegistry.Shared.TryAcquire("ledger", out ResourceLease lease);
         lease.Dispose();
-        Console.WriteLine($"generated: balance={balance}, held inside={s_heldInside}, free after={freeAfter}");
-        return balance == 5 && s_heldInside && freeAfter ? 0 : 1;
+        Console.WriteLine($"generated: balance={balance}, held inside={s_heldInside}, rates shared inside={s_ratesShared}, free after={freeAfter}");
+        return balance == 5 && s_heldInside && s_ratesShared && freeAfter ? 0 : 1;
     }
 
     private static bool s_heldInside;
+    private static bool s_ratesShared;
 
     [Sanctuary("ledger", "audit")]
+    [Sanctuary("rates", Mode = LeaseMode.Read)]
     private static partial Task<int> PostAsync(int amount);
 
     private static Task<int> PostAsyncCore(int amount)
     {
-        // Inside the body the generated code holds both resources.
+        // Inside the body the generated code holds "ledger" and "audit" exclusively and "rates" for reading.
         s_heldInside = !ResourceRegistry.Shared.TryAcquire("ledger", out ResourceLease probe);
         probe.Dispose();
+        bool readable = ResourceRegistry.Shared.TryAcquire("rates", out ResourceLease reader, new LeaseOptions { Mode = LeaseMode.Read });
+        reader.Dispose();
+        bool writable = ResourceRegistry.Shared.TryAcquire("rates", out ResourceLease writer, new LeaseOptions { Mode = LeaseMode.Write });
+        writer.Dispose();
+        s_ratesShared = readable && !writable;
         return Task.FromResult(amount);
     }
 }

@@ -64,7 +64,7 @@ internal sealed class Hold
     /// <summary>Released by a using scope or a finally block, so it is released on every exit of the region.</summary>
     public bool ClosedOnEveryExit { get; }
 
-    /// <summary>Lease mode of an attribute hold (1 is LeaseMode.Read); 0 otherwise.</summary>
+    /// <summary>The LeaseMode value (see <see cref="LeaseModes"/>) of an attribute hold, or 0 (Exclusive) for other holds, whose mode is not tracked.</summary>
     public int Mode { get; init; }
 
     /// <summary>The statement that acquired a lease, for fixes that move it.</summary>
@@ -106,6 +106,7 @@ internal sealed class AcquireSite
 
     public string? GlobalDisplay { get; }
 
+    /// <summary>The LeaseMode value in which a called [Sanctuary] method holds this site's resource, or 0 (Exclusive) for other acquires, whose mode is not tracked.</summary>
     public int Mode { get; init; }
 
     /// <summary>The [Sanctuary] method called here, when the site is such a call.</summary>
@@ -265,11 +266,12 @@ internal sealed class BodyModel
         // Step 2: the [Sanctuary] resources of a method are held for its whole body.
         if (Owner is IMethodSymbol method && method.MethodKind != MethodKind.AnonymousFunction)
         {
-            ImmutableArray<string> resources = model.GetSanctuaryResources(method, out int mode, out AttributeData? attribute);
-            SyntaxNode? attributeSyntax = attribute?.ApplicationSyntaxReference?.GetSyntax();
-            foreach (string id in resources)
+            foreach (SanctuaryResource resource in model.GetSanctuaryResources(method))
             {
-                Holds.Add(new Hold(HoldKind.Attribute, Root.Syntax.Span, attributeSyntax ?? Root.Syntax, LockKeys.ResourceDisplay(id), LockKeys.ResourceKey(id), LockKeys.ResourceKey(id), LockKeys.ResourceDisplay(id), syncOnly: false, closedOnEveryExit: true) { Mode = mode });
+                SyntaxNode site = resource.Attribute.ApplicationSyntaxReference?.GetSyntax() ?? Root.Syntax;
+                string key = LockKeys.ResourceKey(resource.Id);
+                string display = LockKeys.ResourceDisplay(resource.Id);
+                Holds.Add(new Hold(HoldKind.Attribute, Root.Syntax.Span, site, display, key, key, display, syncOnly: false, closedOnEveryExit: true) { Mode = resource.Mode });
             }
         }
 
@@ -297,12 +299,14 @@ internal sealed class BodyModel
         }
 
         // A [Sanctuary] method waits for its resources when it is called, or when its task is awaited.
-        ImmutableArray<string> resources = model.GetSanctuaryResources(target, out int mode, out _);
+        ImmutableArray<SanctuaryResource> resources = model.GetSanctuaryResources(target);
         ClimbToResult(invocation, out bool awaited);
         bool waits = awaited || !model.IsTaskLike(target.ReturnType);
-        foreach (string id in resources)
+        foreach (SanctuaryResource resource in resources)
         {
-            Acquires.Add(new AcquireSite(invocation.Syntax, waits, isTry: false, LockKeys.ResourceKey(id), LockKeys.ResourceKey(id), LockKeys.ResourceDisplay(id), LockKeys.ResourceDisplay(id)) { Mode = mode, SanctuaryMethod = target });
+            string key = LockKeys.ResourceKey(resource.Id);
+            string display = LockKeys.ResourceDisplay(resource.Id);
+            Acquires.Add(new AcquireSite(invocation.Syntax, waits, isTry: false, key, key, display, display) { Mode = resource.Mode, SanctuaryMethod = target });
         }
 
         AddThreadLock(invocation, model, localReferences);

@@ -39,8 +39,9 @@ public sealed class SNC1007_SanctuaryTypeNotPartialAnalyzer : DiagnosticAnalyzer
     private static void Analyze(SymbolAnalysisContext context, SanctuaryModel model)
     {
         var method = (IMethodSymbol)context.Symbol;
-        model.GetSanctuaryResources(method, out _, out AttributeData? attribute);
-        if (attribute?.ApplicationSyntaxReference is not { } applied)
+        // One report per method, at its first [Sanctuary] attribute.
+        ImmutableArray<AttributeData> attributes = model.GetSanctuaryAttributes(method);
+        if (attributes.IsEmpty || attributes[0].ApplicationSyntaxReference is not { } applied)
         {
             return;
         }

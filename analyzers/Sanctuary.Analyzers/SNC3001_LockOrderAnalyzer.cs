@@ -82,11 +82,15 @@ public sealed class SNC3001_LockOrderAnalyzer : DiagnosticAnalyzer
 
             // An acquire that overwrites the local of the held lease implies the old lease is not
             // held any more there, as in "if (!gate.TryAcquire(out lease)) lease = await gate.AcquireAsync();".
+            // Modes are compared per resource: a [Sanctuary] method holds each id in its own mode.
+            // NOTE: a second Read of a resource held in Read is not reported, but it can still
+            // deadlock. The in-memory registry's reader-writer lock has writer preference, so the
+            // second Read waits behind a queued writer, which waits for the first Read.
             Hold? held = body.HeldAt(site.Syntax.SpanStart).FirstOrDefault(hold =>
                 hold.Kind != HoldKind.ThreadLock
                 && hold.Site != site.Syntax
                 && hold.LocalKey == site.LocalKey
-                && !(hold.Mode == 1 && site.Mode == 1)
+                && !(hold.Mode == LeaseModes.Read && site.Mode == LeaseModes.Read)
                 && !(site.Local is not null && SymbolEqualityComparer.Default.Equals(site.Local, hold.Local)));
             if (held is null)
             {

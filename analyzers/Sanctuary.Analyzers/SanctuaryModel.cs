@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -380,38 +381,42 @@ internal sealed class SanctuaryModel
         return operation;
     }
 
-    /// <summary>Constant resource ids of a [Sanctuary] attribute on the method; templates are left out.</summary>
-    public ImmutableArray<string> GetSanctuaryResources(IMethodSymbol method, out int mode, out AttributeData? attribute)
+    /// <summary>The [Sanctuary] attributes of the method, in declaration order.</summary>
+    public ImmutableArray<AttributeData> GetSanctuaryAttributes(IMethodSymbol method)
     {
-        mode = 0;
-        attribute = null;
+        ImmutableArray<AttributeData>.Builder attributes = ImmutableArray.CreateBuilder<AttributeData>();
         foreach (AttributeData data in method.GetAttributes())
         {
-            if (data.AttributeClass is not { } attributeClass
-                || !(SymbolEqualityComparer.Default.Equals(attributeClass, SanctuaryAttribute)
-                     || (attributeClass.Name == "SanctuaryAttribute" && IsInSanctuaryNamespace(attributeClass))))
+            if (data.AttributeClass is { } attributeClass
+                && (SymbolEqualityComparer.Default.Equals(attributeClass, SanctuaryAttribute)
+                    || (attributeClass.Name == "SanctuaryAttribute" && IsInSanctuaryNamespace(attributeClass))))
             {
-                continue;
+                attributes.Add(data);
             }
+        }
 
-            attribute = data;
-            ImmutableArray<string>.Builder ids = ImmutableArray.CreateBuilder<string>();
-            foreach (TypedConstant argument in data.ConstructorArguments)
-            {
-                if (argument.Kind == TypedConstantKind.Array)
-                {
-                    foreach (TypedConstant item in argument.Values)
-                    {
-                        AddId(ids, item.Value as string);
-                    }
-                }
-                else
-                {
-                    AddId(ids, argument.Value as string);
-                }
-            }
+        return attributes.ToImmutable();
+    }
 
-            foreach (var named in data.NamedArguments)
+    /// <summary>
+    /// Returns the constant resource ids of every [Sanctuary] attribute on the method, in ordinal
+    /// order, which is the order the generator takes them in. Each id has the mode of the attribute
+    /// that lists it. An id listed by several attributes is held once, in the strongest of their
+    /// modes (<see cref="LeaseModes.Merge"/>). Templates such as <c>"account:{from}"</c> are left out.
+    /// </summary>
+    public ImmutableArray<SanctuaryResource> GetSanctuaryResources(IMethodSymbol method)
+    {
+        ImmutableArray<AttributeData> attributes = GetSanctuaryAttributes(method);
+        if (attributes.IsEmpty)
+        {
+            return ImmutableArray<SanctuaryResource>.Empty;
+        }
+
+        var resources = new Dictionary<string, SanctuaryResource>(StringComparer.Ordinal);
+        foreach (AttributeData attribute in attributes)
+        {
+            int mode = LeaseModes.Exclusive;
+            foreach (var named in attribute.NamedArguments)
             {
                 if (named.Key == "Mode" && named.Value.Value is int value)
                 {
@@ -419,12 +424,38 @@ internal sealed class SanctuaryModel
                 }
             }
 
-            return ids.Distinct(StringComparer.Ordinal).OrderBy(id => id, StringComparer.Ordinal).ToImmutableArray();
+            foreach (string id in ConstantIds(attribute))
+            {
+                resources[id] = resources.TryGetValue(id, out SanctuaryResource earlier)
+                    ? new SanctuaryResource(id, LeaseModes.Merge(earlier.Mode, mode), earlier.Attribute)
+                    : new SanctuaryResource(id, mode, attribute);
+            }
         }
 
-        return ImmutableArray<string>.Empty;
+        return resources.Values.OrderBy(resource => resource.Id, StringComparer.Ordinal).ToImmutableArray();
+    }
 
-        static void AddId(ImmutableArray<string>.Builder ids, string? id)
+    private static List<string> ConstantIds(AttributeData attribute)
+    {
+        var ids = new List<string>();
+        foreach (TypedConstant argument in attribute.ConstructorArguments)
+        {
+            if (argument.Kind == TypedConstantKind.Array)
+            {
+                foreach (TypedConstant item in argument.Values)
+                {
+                    AddId(ids, item.Value as string);
+                }
+            }
+            else
+            {
+                AddId(ids, argument.Value as string);
+            }
+        }
+
+        return ids;
+
+        static void AddId(List<string> ids, string? id)
         {
             // A template such as "account:{from}" names a resource only at run time.
             if (id is not null && id.IndexOf('{') < 0)

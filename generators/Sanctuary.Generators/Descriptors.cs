@@ -114,10 +114,10 @@ internal static class Descriptors
         "{1} of [Sanctuary] on '{0}' is {2}, but {3}",
         DiagnosticSeverity.Error);
 
-    public static readonly DiagnosticDescriptor SNC4018_AppliedTwice = Create(
+    public static readonly DiagnosticDescriptor SNC4018_ConflictingOptions = Create(
         "SNC4018",
-        "[Sanctuary] is applied more than once",
-        "[Sanctuary] is applied {1} times to '{0}'; merge the resource ids into one attribute",
+        "[Sanctuary] attributes of one method set an option to different values",
+        "The [Sanctuary] attributes of '{0}' set {1} to {2} and to {3}; it applies to the whole method, so set it on one attribute",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor SNC4019_InvalidRegistryMember = Create(
@@ -137,6 +137,12 @@ internal static class Descriptors
         "Type of a [Sanctuary] method is file-local",
         "Type '{0}' contains the [Sanctuary] method '{1}' but is declared 'file', so the generated code in another file cannot extend it; remove the 'file' modifier, or make the type a nested private type",
         DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SNC4022_ConflictingModes = Create(
+        "SNC4022",
+        "Resource id is listed in two modes",
+        "Resource id '{1}' is listed as {2} and as {3} on '{0}'; the method holds it once, as {4}. List it once, in the mode the method needs",
+        DiagnosticSeverity.Warning);
 
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly DiagnosticDescriptor[] All =
@@ -158,10 +164,11 @@ internal static class Descriptors
         SNC4015_MalformedTemplate,
         SNC4016_WrongArgumentType,
         SNC4017_InvalidOptionValue,
-        SNC4018_AppliedTwice,
+        SNC4018_ConflictingOptions,
         SNC4019_InvalidRegistryMember,
         SNC4020_AmbiguousRegistry,
         SNC4021_FileLocalType,
+        SNC4022_ConflictingModes,
     };
 
     public static DiagnosticDescriptor ById(string id)

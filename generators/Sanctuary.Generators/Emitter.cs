@@ -138,9 +138,10 @@ internal static class Emitter
 
         for (int i = 0; i < count; i++)
         {
+            string cached = model.HelperName + "." + OptionsField(model, model.Resources[i].Mode);
             string options = i > 0 && sharesTimeout
-                ? model.HelperName + ".Remaining(" + RegistryLocal + ", " + StartedLocal + ")"
-                : model.HelperName + ".Options";
+                ? model.HelperName + ".Remaining(" + cached + ", " + RegistryLocal + ", " + StartedLocal + ")"
+                : cached;
             // Sync methods block in the registry's own blocking acquire; async methods await.
             string method = isAsync ? ".AcquireAsync(" : ".Acquire(";
             string acquire = model.UsesHandles
@@ -163,7 +164,6 @@ internal static class Emitter
 
     private static void WriteTemplateAcquire(SourceWriter writer, MethodModel model, string token, bool isAsync)
     {
-        string mode = "global::Sanctuary.LeaseMode." + s_modes[model.Options.Mode];
         writer.Line("global::Sanctuary.Resources.ResourceRequest[] __sanctuaryRequests = new global::Sanctuary.Resources.ResourceRequest[]");
         writer.Open();
         foreach (ResourceIdModel id in model.Resources)
@@ -171,12 +171,17 @@ internal static class Emitter
             string value = id.Constant is not null
                 ? Literal(id.Constant)
                 : "string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $\"" + id.Interpolation + "\")";
-            writer.Line("new global::Sanctuary.Resources.ResourceRequest(" + value + ", " + mode + "),");
+            writer.Line("new global::Sanctuary.Resources.ResourceRequest(" + value + ", global::Sanctuary.LeaseMode." + s_modes[id.Mode] + "),");
         }
 
         writer.Close(";");
-        string acquire = RegistryLocal + ".AcquireAllAsync(__sanctuaryRequests, " + model.HelperName + ".MultiOptions, " + token + ")";
-        writer.Line("global::Sanctuary.Resources.ResourceLeaseSet " + LeasesLocal + " = " + Await(model, acquire, isAsync) + ";");
+
+        // Sync methods block in the registry's blocking multi-acquire. Async methods await it in the
+        // caller's context, so the body starts where a hand-written 'await' would start it.
+        string acquire = isAsync
+            ? "await " + RegistryLocal + ".AcquireAllAsync(__sanctuaryRequests, " + model.HelperName + ".MultiOptions, " + token + ")"
+            : RegistryLocal + ".AcquireAll(__sanctuaryRequests, " + model.HelperName + ".MultiOptions, " + token + ")";
+        writer.Line("global::Sanctuary.Resources.ResourceLeaseSet " + LeasesLocal + " = " + acquire + ";");
         writer.Open("try");
         WriteBodyCall(writer, model);
         writer.Close();
@@ -184,12 +189,6 @@ internal static class Emitter
         writer.Line(LeasesLocal + ".Dispose();");
         writer.Close();
     }
-
-    // The acquire's continuation keeps the caller's context, so the body starts where a hand-written
-    // 'await lock' would start it. Sync methods with templated ids wait for an all-or-nothing
-    // acquire that could not complete at once (the registry has no blocking multi-acquire).
-    private static string Await(MethodModel model, string acquire, bool isAsync) =>
-        isAsync ? "await " + acquire : model.HelperName + ".Wait(" + acquire + ")";
 
     private static void WriteBodyCall(SourceWriter writer, MethodModel model)
     {
@@ -233,14 +232,70 @@ internal static class Emitter
     private static void WriteHelper(SourceWriter writer, MethodModel model)
     {
         OptionsModel options = model.Options;
-        bool isAsync = model.Shape is ReturnShape.Awaitable or ReturnShape.AwaitableOfT;
         writer.Line(GeneratedCode);
         writer.Open("private static class " + model.HelperName);
 
-        // Options, created once.
-        writer.Line("internal static readonly " + LeaseOptions + " Options = new " + LeaseOptions);
+        // Options, created once: one set for each mode the constant ids are held in, or one set for
+        // the all-or-nothing acquire of templated ids, whose requests carry their own modes.
+        if (model.AllConstant)
+        {
+            for (int i = 0; i < model.Modes.Count; i++)
+            {
+                if (i > 0)
+                {
+                    writer.Line();
+                }
+
+                WriteOptions(writer, OptionsField(model, model.Modes[i]), model.Modes[i], options);
+            }
+        }
+        else
+        {
+            WriteOptions(writer, "Options", model.Modes.Count == 1 ? model.Modes[0] : null, options);
+            writer.Line();
+            writer.Line("internal static readonly global::Sanctuary.Resources.MultiAcquireOptions MultiOptions = new global::Sanctuary.Resources.MultiAcquireOptions");
+            writer.Open();
+            if (options.TimeoutMilliseconds >= 0)
+            {
+                writer.Line("WaitTimeout = " + Milliseconds(options.TimeoutMilliseconds) + ",");
+            }
+
+            writer.Line("Lease = Options,");
+            writer.Close(";");
+        }
+
+        if (model.AllConstant && options.TimeoutMilliseconds >= 0 && model.Resources.Count > 1)
+        {
+            WriteRemaining(writer, options.TimeoutMilliseconds);
+        }
+
+        if (model.UsesHandles)
+        {
+            writer.Line();
+            WriteHandles(writer, model);
+        }
+
+        writer.Close();
+    }
+
+    // The name of the cached options for a mode: one set is "Options", several are named by their mode.
+    private static string OptionsField(MethodModel model, int mode) =>
+        !model.AllConstant || model.Modes.Count == 1 ? "Options" : s_modes[mode] + "Options";
+
+    private static void WriteOptions(SourceWriter writer, string name, int? mode, OptionsModel options)
+    {
+        if (mode is null)
+        {
+            writer.Line("// The requests carry their own modes.");
+        }
+
+        writer.Line("internal static readonly " + LeaseOptions + " " + name + " = new " + LeaseOptions);
         writer.Open();
-        writer.Line("Mode = global::Sanctuary.LeaseMode." + s_modes[options.Mode] + ",");
+        if (mode is int held)
+        {
+            writer.Line("Mode = global::Sanctuary.LeaseMode." + s_modes[held] + ",");
+        }
+
         writer.Line("Priority = global::Sanctuary.LockPriority." + s_priorities[options.Priority] + ",");
         if (options.TimeoutMilliseconds >= 0)
         {
@@ -258,56 +313,22 @@ internal static class Emitter
         }
 
         writer.Close(";");
-
-        if (!model.AllConstant)
-        {
-            writer.Line();
-            writer.Line("internal static readonly global::Sanctuary.Resources.MultiAcquireOptions MultiOptions = new global::Sanctuary.Resources.MultiAcquireOptions");
-            writer.Open();
-            if (options.TimeoutMilliseconds >= 0)
-            {
-                writer.Line("WaitTimeout = " + Milliseconds(options.TimeoutMilliseconds) + ",");
-            }
-
-            writer.Line("Lease = Options,");
-            writer.Close(";");
-        }
-        else if (options.TimeoutMilliseconds >= 0 && model.Resources.Count > 1)
-        {
-            WriteRemaining(writer, options.TimeoutMilliseconds);
-        }
-
-        if (!isAsync && !model.AllConstant)
-        {
-            writer.Line();
-            writer.Line("// A sync caller blocks only when an acquire could not complete at once.");
-            writer.Line("internal static T Wait<T>(global::System.Threading.Tasks.ValueTask<T> pending) =>");
-            writer.Line("    pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();");
-        }
-
-        if (model.UsesHandles)
-        {
-            writer.Line();
-            WriteHandles(writer, model);
-        }
-
-        writer.Close();
     }
 
     private static void WriteRemaining(SourceWriter writer, int timeoutMilliseconds)
     {
         writer.Line();
         writer.Line("// The wait timeout is shared by all resources: each one gets what the ones before it left.");
-        writer.Line("internal static " + LeaseOptions + " Remaining(" + Registry + " registry, long startedAt)");
+        writer.Line("internal static " + LeaseOptions + " Remaining(" + LeaseOptions + " options, " + Registry + " registry, long startedAt)");
         writer.Open();
         writer.Line(TimeSpan + " elapsed = registry.TimeProvider.GetElapsedTime(startedAt);");
         writer.Open("if (elapsed < " + TimeSpan + ".FromMilliseconds(1))");
         writer.Line("// Nothing has waited yet: the cached options serve, and nothing is allocated.");
-        writer.Line("return Options;");
+        writer.Line("return options;");
         writer.Close();
         writer.Line();
         writer.Line(TimeSpan + " left = " + Milliseconds(timeoutMilliseconds) + " - elapsed;");
-        writer.Line("return Options with { WaitTimeout = left > " + TimeSpan + ".Zero ? left : " + TimeSpan + ".Zero };");
+        writer.Line("return options with { WaitTimeout = left > " + TimeSpan + ".Zero ? left : " + TimeSpan + ".Zero };");
         writer.Close();
     }
 
@@ -332,9 +353,10 @@ internal static class Emitter
         writer.Line("_registry = registry;");
         for (int i = 0; i < model.Resources.Count; i++)
         {
-            string kind = model.UsesDefaultHandles
+            ResourceIdModel id = model.Resources[i];
+            string kind = id.UsesDefaultHandle(model.Options)
                 ? string.Empty
-                : ", global::Sanctuary.LeaseMode." + s_modes[model.Options.Mode] + ", global::Sanctuary.LockPriority." + s_priorities[model.Options.Priority];
+                : ", global::Sanctuary.LeaseMode." + s_modes[id.Mode] + ", global::Sanctuary.LockPriority." + s_priorities[model.Options.Priority];
             writer.Line("Resource" + i.ToString(CultureInfo.InvariantCulture) + " = registry.GetHandle(" + Literal(model.Resources[i].Constant!) + kind + ");");
         }
 

@@ -47,9 +47,8 @@ internal static class Parser
 
     private static MethodModel? ParseCore(GeneratorAttributeSyntaxContext context, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
-        AttributeData attribute = context.Attributes[0];
-        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        Location attributeLocation = attributeSyntax?.GetLocation() ?? context.TargetNode.GetLocation();
+        // The first attribute is where problems of the method as a whole are reported.
+        Location attributeLocation = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? context.TargetNode.GetLocation();
 
         // Step 1: only ordinary methods declared with a method declaration can be wrapped.
         if (context.TargetNode is not MethodDeclarationSyntax declaration || context.TargetSymbol is not IMethodSymbol method)
@@ -63,15 +62,17 @@ internal static class Parser
         string methodName = method.Name;
         Location nameLocation = declaration.Identifier.GetLocation();
 
-        // Step 2: one attribute whose arguments all have the declared types.
-        if (context.Attributes.Length > 1)
+        // Step 2: every attribute's arguments have the declared types.
+        ImmutableArray<AttributeData> attributes = context.Attributes;
+        var syntaxes = new AttributeSyntax?[attributes.Length];
+        var locations = new Location[attributes.Length];
+        bool valid = true;
+        for (int i = 0; i < attributes.Length; i++)
         {
-            Location second = context.Attributes[1].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4018_AppliedTwice, second, methodName, context.Attributes.Length.ToString(CultureInfo.InvariantCulture)));
-            return null;
+            syntaxes[i] = attributes[i].ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            locations[i] = syntaxes[i]?.GetLocation() ?? attributeLocation;
+            valid &= CheckArgumentTypes(context.SemanticModel, attributes[i], syntaxes[i], methodName, locations[i], diagnostics, cancellationToken);
         }
-
-        bool valid = CheckArgumentTypes(context.SemanticModel, attribute, attributeSyntax, methodName, attributeLocation, diagnostics, cancellationToken);
 
         // Step 3: the method's shape, then its containing types.
         valid &= CheckShape(context.SemanticModel.Compilation, declaration, method, nameLocation, diagnostics, out ReturnShape shape);
@@ -84,25 +85,31 @@ internal static class Parser
             valid = false;
         }
 
-        // Step 5: the resource ids and the options (checked even when the shape is wrong, so all problems show at once).
-        if (!valid)
+        // Step 5: the options, then the resource ids in each attribute's mode (checked even when
+        // the shape is wrong, so all problems show at once).
+        var settings = new AttributeSettings?[attributes.Length];
+        var ids = new ResourceIdCollector(method, diagnostics);
+        bool readable = true;
+        for (int i = 0; i < attributes.Length; i++)
         {
-            ReadResources(attribute, attributeSyntax, method, attributeLocation, diagnostics);
-            ReadOptions(attribute, attributeSyntax, methodName, attributeLocation, diagnostics);
-            return null;
+            settings[i] = ReadSettings(attributes[i], syntaxes[i], methodName, locations[i], diagnostics);
+            readable &= ids.Add(attributes[i], syntaxes[i], locations[i], settings[i]?.Mode ?? 0);
         }
 
-        EquatableArray<ResourceIdModel>? resources = ReadResources(attribute, attributeSyntax, method, attributeLocation, diagnostics);
-        OptionsModel? options = ReadOptions(attribute, attributeSyntax, methodName, attributeLocation, diagnostics);
+        OptionsModel? options = CombineSettings(settings, methodName, diagnostics);
+        if (!valid || !readable || options is null)
+        {
+            return null;
+        }
 
         // Step 6: the registry.
         RegistryModel? registry = FindRegistry(context.SemanticModel.Compilation, method, nameLocation, diagnostics);
-        if (resources is null || options is null || registry is null)
+        if (registry is null)
         {
             return null;
         }
 
-        return BuildModel(declaration, method, shape, bodyName, resources.Value, options, registry);
+        return BuildModel(declaration, method, shape, bodyName, ids.ToModel(), options, registry);
     }
 
     // ---- Arguments --------------------------------------------------------------------------
@@ -443,101 +450,164 @@ internal static class Parser
 
     // ---- Resources --------------------------------------------------------------------------
 
-    private static EquatableArray<ResourceIdModel>? ReadResources(AttributeData attribute, AttributeSyntax? syntax, IMethodSymbol method, Location attributeLocation, List<DiagnosticInfo> diagnostics)
+    /// <summary>
+    /// Gathers the ids of every attribute of one method: constants sorted and merged at compile
+    /// time, templates kept as written. An id listed twice is held once, in the stronger mode.
+    /// </summary>
+    private sealed class ResourceIdCollector
     {
-        string name = method.Name;
-        var written = new List<string?>();
-        if (attribute.ConstructorArguments.Length == 1)
+        private readonly IMethodSymbol _method;
+        private readonly List<DiagnosticInfo> _diagnostics;
+        private readonly SortedDictionary<string, int> _constants = new(StringComparer.Ordinal);
+        private readonly List<ResourceIdModel> _templates = new();
+        private readonly Dictionary<string, int> _templateIndex = new(StringComparer.Ordinal);
+
+        public ResourceIdCollector(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
         {
-            TypedConstant argument = attribute.ConstructorArguments[0];
-            if (argument.Kind == TypedConstantKind.Array && !argument.IsNull)
+            _method = method;
+            _diagnostics = diagnostics;
+        }
+
+        /// <summary>Reads the ids of one attribute; false when any of them is invalid.</summary>
+        public bool Add(AttributeData attribute, AttributeSyntax? syntax, Location attributeLocation, int mode)
+        {
+            string name = _method.Name;
+            var written = new List<string?>();
+            if (attribute.ConstructorArguments.Length == 1)
             {
-                foreach (TypedConstant item in argument.Values)
+                TypedConstant argument = attribute.ConstructorArguments[0];
+                if (argument.Kind == TypedConstantKind.Array && !argument.IsNull)
                 {
-                    written.Add(item.Value as string);
+                    foreach (TypedConstant item in argument.Values)
+                    {
+                        written.Add(item.Value as string);
+                    }
+                }
+                else if (argument.Kind == TypedConstantKind.Primitive)
+                {
+                    written.Add(argument.Value as string);
                 }
             }
-            else if (argument.Kind == TypedConstantKind.Primitive)
-            {
-                written.Add(argument.Value as string);
-            }
-        }
 
-        if (written.Count == 0)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4011_NoResources, attributeLocation, name));
-            return null;
-        }
-
-        bool valid = true;
-        var constants = new SortedSet<string>(StringComparer.Ordinal);
-        var templates = new List<ResourceIdModel>();
-        var seenTemplates = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < written.Count; i++)
-        {
-            string? id = written[i];
-            Location location = ArgumentLocation(syntax, i) ?? attributeLocation;
-            string position = "#" + (i + 1).ToString(CultureInfo.InvariantCulture);
-            if (string.IsNullOrEmpty(id))
+            if (written.Count == 0)
             {
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, position, id is null ? "null" : "empty"));
-                valid = false;
-                continue;
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4011_NoResources, attributeLocation, name));
+                return false;
             }
 
-            if (!TryParseTemplate(id!, method, out string? constant, out string? interpolation, out string? error, out string? unknown))
+            bool valid = true;
+            for (int i = 0; i < written.Count; i++)
             {
-                if (unknown is not null)
+                string? id = written[i];
+                Location location = ArgumentLocation(syntax, i) ?? attributeLocation;
+                string position = "#" + (i + 1).ToString(CultureInfo.InvariantCulture);
+                if (string.IsNullOrEmpty(id))
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4014_UnknownParameter, location, name, id!, unknown));
+                    _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, position, id is null ? "null" : "empty"));
+                    valid = false;
+                    continue;
+                }
+
+                if (!TryParseTemplate(id!, _method, out string? constant, out string? interpolation, out string? error, out string? unknown))
+                {
+                    if (unknown is not null)
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4014_UnknownParameter, location, name, id!, unknown));
+                    }
+                    else
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4015_MalformedTemplate, location, name, id!, error!));
+                    }
+
+                    valid = false;
+                    continue;
+                }
+
+                if (constant is not null)
+                {
+                    if (constant.Length > MaxResourceIdLength)
+                    {
+                        string length = constant.Length.ToString(CultureInfo.InvariantCulture) + " characters long";
+                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, "'" + constant.Substring(0, 32) + "...'", length));
+                        valid = false;
+                    }
+                    else if (_constants.TryGetValue(constant, out int earlier))
+                    {
+                        _constants[constant] = Repeated(constant, earlier, mode, location);
+                    }
+                    else
+                    {
+                        _constants.Add(constant, mode);
+                    }
+                }
+                else if (_templateIndex.TryGetValue(id!, out int index))
+                {
+                    ResourceIdModel first = _templates[index];
+                    _templates[index] = first with { Mode = Repeated(id!, first.Mode, mode, location) };
                 }
                 else
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4015_MalformedTemplate, location, name, id!, error!));
+                    _templateIndex.Add(id!, _templates.Count);
+                    _templates.Add(new ResourceIdModel(null, interpolation, mode));
                 }
-
-                valid = false;
-                continue;
             }
 
-            if (constant is not null)
-            {
-                if (constant.Length > MaxResourceIdLength)
-                {
-                    string length = constant.Length.ToString(CultureInfo.InvariantCulture) + " characters long";
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, "'" + constant.Substring(0, 32) + "...'", length));
-                    valid = false;
-                }
-                else if (!constants.Add(constant))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4013_DuplicateResourceId, location, name, constant));
-                }
-            }
-            else if (seenTemplates.Add(id!))
-            {
-                templates.Add(new ResourceIdModel(null, interpolation));
-            }
-            else
-            {
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4013_DuplicateResourceId, location, name, id!));
-            }
+            return valid;
         }
 
-        if (!valid)
+        /// <summary>Constants in ordinal order, then templates as written; templates are sorted at run time.</summary>
+        public EquatableArray<ResourceIdModel> ToModel()
         {
-            return null;
+            var ordered = new List<ResourceIdModel>();
+            foreach (KeyValuePair<string, int> constant in _constants)
+            {
+                ordered.Add(new ResourceIdModel(constant.Key, null, constant.Value));
+            }
+
+            ordered.AddRange(_templates);
+            return new EquatableArray<ResourceIdModel>(ordered.ToArray());
         }
 
-        // Constants in ordinal order (the SortedSet's order), then templates as written; templates are sorted at run time.
-        var ordered = new List<ResourceIdModel>();
-        foreach (string constant in constants)
+        // Reports an id written twice and returns the mode it is held in.
+        private int Repeated(string id, int earlier, int later, Location location)
         {
-            ordered.Add(new ResourceIdModel(constant, null));
-        }
+            if (earlier == later)
+            {
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4013_DuplicateResourceId, location, _method.Name, id));
+                return earlier;
+            }
 
-        ordered.AddRange(templates);
-        return new EquatableArray<ResourceIdModel>(ordered.ToArray());
+            int merged = MergeModes(earlier, later);
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4022_ConflictingModes, location, _method.Name, id, ModeName(earlier), ModeName(later), ModeName(merged)));
+            return merged;
+        }
     }
+
+    /// <summary>
+    /// The mode an id listed in two modes is held in, as the registry merges a set: a writing mode
+    /// (Exclusive 0 or Write 2) wins over UpgradeableRead (3), which wins over Read (1); Exclusive
+    /// wins over Write.
+    /// </summary>
+    internal static int MergeModes(int left, int right)
+    {
+        bool leftWrites = left is 0 or 2;
+        bool rightWrites = right is 0 or 2;
+        if (leftWrites || rightWrites)
+        {
+            return left == 0 || right == 0 ? 0 : 2;
+        }
+
+        return left == 3 || right == 3 ? 3 : 1;
+    }
+
+    internal static string ModeName(int mode) => mode switch
+    {
+        0 => "Exclusive",
+        1 => "Read",
+        2 => "Write",
+        3 => "UpgradeableRead",
+        _ => mode.ToString(CultureInfo.InvariantCulture),
+    };
 
     // The location of the index-th id when each id is its own argument; null when they come in one array.
     private static Location? ArgumentLocation(AttributeSyntax? syntax, int index)
@@ -705,13 +775,28 @@ internal static class Parser
 
     // ---- Options ----------------------------------------------------------------------------
 
-    private static OptionsModel? ReadOptions(AttributeData attribute, AttributeSyntax? syntax, string methodName, Location attributeLocation, List<DiagnosticInfo> diagnostics)
+    /// <summary>What one attribute sets: its mode, and the method-wide options it names (null where it is silent).</summary>
+    private sealed class AttributeSettings
     {
-        int mode = 0;
-        int priority = 1;
-        int timeout = -1;
-        int timeToLive = -1;
-        int heartbeat = -1;
+        public AttributeSettings(AttributeSyntax? syntax, Location location)
+        {
+            Syntax = syntax;
+            Location = location;
+        }
+
+        public AttributeSyntax? Syntax { get; }
+
+        public Location Location { get; }
+
+        public int Mode { get; set; }
+
+        public Dictionary<string, int> Named { get; } = new(StringComparer.Ordinal);
+    }
+
+    // Reads one attribute's named arguments and checks each value on its own; null when one is out of range.
+    private static AttributeSettings? ReadSettings(AttributeData attribute, AttributeSyntax? syntax, string methodName, Location attributeLocation, List<DiagnosticInfo> diagnostics)
+    {
+        var settings = new AttributeSettings(syntax, attributeLocation);
         foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
         {
             // Valid arguments arrive as int (the enums' underlying type too); the rest is reported as a wrong type.
@@ -723,19 +808,10 @@ internal static class Parser
             switch (argument.Key)
             {
                 case ModeProperty:
-                    mode = value;
+                    settings.Mode = value;
                     break;
-                case PriorityProperty:
-                    priority = value;
-                    break;
-                case TimeoutProperty:
-                    timeout = value;
-                    break;
-                case TimeToLiveProperty:
-                    timeToLive = value;
-                    break;
-                case HeartbeatProperty:
-                    heartbeat = value;
+                case PriorityProperty or TimeoutProperty or TimeToLiveProperty or HeartbeatProperty:
+                    settings.Named[argument.Key] = value;
                     break;
             }
         }
@@ -743,41 +819,107 @@ internal static class Parser
         bool valid = true;
         void Fail(string property, int value, string rule)
         {
-            Location location = PropertyLocation(syntax, property) ?? attributeLocation;
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4017_InvalidOptionValue, location, methodName, property, value.ToString(CultureInfo.InvariantCulture), rule));
+            ReportInvalid(diagnostics, settings, methodName, property, value, rule);
             valid = false;
         }
 
-        if (mode is < 0 or > 3)
+        if (settings.Mode is < 0 or > 3)
         {
-            Fail(ModeProperty, mode, "it must be a defined LeaseMode (Exclusive, Read, Write or UpgradeableRead)");
+            Fail(ModeProperty, settings.Mode, "it must be a defined LeaseMode (Exclusive, Read, Write or UpgradeableRead)");
         }
 
-        if (priority is < 0 or > 3)
+        if (settings.Named.TryGetValue(PriorityProperty, out int priority) && priority is < 0 or > 3)
         {
             Fail(PriorityProperty, priority, "it must be a defined LockPriority (Low, Normal, High or Critical)");
         }
 
-        if (timeout < -1)
+        if (settings.Named.TryGetValue(TimeoutProperty, out int timeout) && timeout < -1)
         {
             Fail(TimeoutProperty, timeout, "it must be 0 or more, or -1 to wait without a limit");
         }
 
-        if (timeToLive is < -1 or 0)
+        if (settings.Named.TryGetValue(TimeToLiveProperty, out int timeToLive) && timeToLive is < -1 or 0)
         {
             Fail(TimeToLiveProperty, timeToLive, "it must be more than 0, or -1 for leases that never expire");
         }
 
-        if (heartbeat is < -1 or 0)
+        if (settings.Named.TryGetValue(HeartbeatProperty, out int heartbeat) && heartbeat is < -1 or 0)
         {
             Fail(HeartbeatProperty, heartbeat, "it must be more than 0, or -1 for no heartbeat");
         }
-        else if (heartbeat > 0 && timeToLive > 0 && heartbeat >= timeToLive)
+
+        return valid ? settings : null;
+    }
+
+    /// <summary>
+    /// Joins the method-wide options of all attributes: each may be set on any of them, but two
+    /// attributes that set one to different values are reported. Null when anything is invalid.
+    /// </summary>
+    private static OptionsModel? CombineSettings(AttributeSettings?[] settings, string methodName, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (AttributeSettings? one in settings)
         {
-            Fail(HeartbeatProperty, heartbeat, "it must be shorter than TimeToLiveMilliseconds (" + timeToLive.ToString(CultureInfo.InvariantCulture) + "), or no renewal arrives in time");
+            if (one is null)
+            {
+                return null;
+            }
         }
 
-        return valid ? new OptionsModel(mode, priority, timeout, timeToLive, heartbeat) : null;
+        bool valid = true;
+        int Pick(string property, int fallback, out AttributeSettings? source)
+        {
+            source = null;
+            int chosen = fallback;
+            foreach (AttributeSettings? one in settings)
+            {
+                if (!one!.Named.TryGetValue(property, out int value))
+                {
+                    continue;
+                }
+
+                if (source is null)
+                {
+                    source = one;
+                    chosen = value;
+                }
+                else if (value != chosen)
+                {
+                    Location location = PropertyLocation(one.Syntax, property) ?? one.Location;
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4018_ConflictingOptions, location, methodName, property, Display(property, chosen), Display(property, value)));
+                    valid = false;
+                }
+            }
+
+            return chosen;
+        }
+
+        int priority = Pick(PriorityProperty, 1, out _);
+        int timeout = Pick(TimeoutProperty, -1, out _);
+        int timeToLive = Pick(TimeToLiveProperty, -1, out _);
+        int heartbeat = Pick(HeartbeatProperty, -1, out AttributeSettings? heartbeatSource);
+        if (valid && heartbeat > 0 && timeToLive > 0 && heartbeat >= timeToLive)
+        {
+            ReportInvalid(diagnostics, heartbeatSource!, methodName, HeartbeatProperty, heartbeat, "it must be shorter than TimeToLiveMilliseconds (" + timeToLive.ToString(CultureInfo.InvariantCulture) + "), or no renewal arrives in time");
+            valid = false;
+        }
+
+        return valid ? new OptionsModel(priority, timeout, timeToLive, heartbeat) : null;
+    }
+
+    private static string Display(string property, int value) => property == PriorityProperty
+        ? value switch
+        {
+            0 => "Low",
+            1 => "Normal",
+            2 => "High",
+            _ => "Critical",
+        }
+        : value.ToString(CultureInfo.InvariantCulture);
+
+    private static void ReportInvalid(List<DiagnosticInfo> diagnostics, AttributeSettings settings, string methodName, string property, int value, string rule)
+    {
+        Location location = PropertyLocation(settings.Syntax, property) ?? settings.Location;
+        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4017_InvalidOptionValue, location, methodName, property, value.ToString(CultureInfo.InvariantCulture), rule));
     }
 
     private static Location? PropertyLocation(AttributeSyntax? syntax, string property)

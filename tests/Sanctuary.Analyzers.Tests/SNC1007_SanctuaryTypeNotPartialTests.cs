@@ -55,4 +55,31 @@ public sealed class SNC1007_SanctuaryTypeNotPartialTests
             public Task PostAsync() => Task.CompletedTask;
         }
         """);
+
+    [Fact]
+    public Task TwoAttributes_ReportedOnceAtFirst() => Verify.VerifyAsync("""
+        class Ledger
+        {
+            [{|SNC1007:Sanctuary("ledger")|}]
+            [Sanctuary("rates", "audit", Mode = LeaseMode.Read)]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public Task CodeFix_TwoAttributes() => Fix.VerifyAsync(
+        """
+        class Ledger
+        {
+            [{|SNC1007:Sanctuary("ledger")|}, Sanctuary("rates", Mode = LeaseMode.Read)]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """,
+        """
+        partial class Ledger
+        {
+            [Sanctuary("ledger"), Sanctuary("rates", Mode = LeaseMode.Read)]
+            public Task PostAsync() => Task.CompletedTask;
+        }
+        """);
 }

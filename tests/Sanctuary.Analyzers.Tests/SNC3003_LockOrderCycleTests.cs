@@ -86,6 +86,26 @@ public sealed class SNC3003_LockOrderCycleTests
         Verify.Diagnostic("SNC3003").WithLocation(1).WithArguments("resource 'accounts'", "'Ledger._journal'", "'Ledger._journal' taken while holding resource 'accounts' in 'Ledger.PostAsync'"));
 
     [Fact]
+    public Task CycleThroughSplitSanctuaryAttributes_IsReported() => Verify.VerifyAsync(
+        """
+        partial class Ledger
+        {
+            // Two attributes make one acquisition: "accounts" and then "journal", in ordinal order.
+            [Sanctuary("accounts")]
+            [{|#0:Sanctuary("journal", Mode = LeaseMode.Read)|}]
+            public Task PostAsync() => Task.CompletedTask;
+
+            [Sanctuary("journal")]
+            public async Task CloseAsync(Sanctuary.Testing.NamedRegistry registry)
+            {
+                using var accounts = await {|#1:registry.AcquireAsync("accounts")|};
+            }
+        }
+        """,
+        Verify.Diagnostic("SNC3003").WithLocation(0).WithArguments("resource 'journal'", "resource 'accounts'", "resource 'accounts' taken while holding resource 'journal' in 'Ledger.CloseAsync'"),
+        Verify.Diagnostic("SNC3003").WithLocation(1).WithArguments("resource 'accounts'", "resource 'journal'", "resource 'journal' taken while holding resource 'accounts' in 'Ledger.PostAsync'"));
+
+    [Fact]
     public Task CycleThroughPlainCall_IsReported() => Verify.VerifyAsync(
         """
         class Bank

@@ -47,6 +47,9 @@ public class AttributeFormTests
     [InlineData("""[SanctuaryAttribute("ledger", "audit")]""")]
     [InlineData("""[global::Sanctuary.Sanctuary("ledger", "audit")]""")]
     [InlineData("""[Sanctuary("led" + "ger", "audit")]""")]
+    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit")]""")]
+    [InlineData("""[Sanctuary("audit"), Sanctuary("ledger")]""")]
+    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit", Mode = LeaseMode.Exclusive)]""")]
     public void LegalForm_GeneratesTheSameCodeAsThePlainForm(string attributes, string? ledgerId = null)
     {
         string expected = ledgerId is null ? s_plain : Generate($"""[Sanctuary("{ledgerId}", "audit")]""");
@@ -58,8 +61,9 @@ public class AttributeFormTests
     [InlineData("""[Sanctuary("ledger", 42)]""", "SNC4016")]
     [InlineData("""[Sanctuary("ledger", TimeoutMilliseconds = "5")]""", "SNC4016")]
     [InlineData("""[Sanctuary("ledger", Priority = LeaseMode.Read)]""", "SNC4016")]
-    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit")]""", "SNC4018")]
-    [InlineData("""[Sanctuary("ledger"), Sanctuary("ledger")]""", "SNC4018")]
+    [InlineData("""[Sanctuary("ledger", TimeoutMilliseconds = 5)] [Sanctuary("audit", TimeoutMilliseconds = 6)]""", "SNC4018")]
+    [InlineData("""[Sanctuary("ledger", Priority = LockPriority.High), Sanctuary("audit", Priority = LockPriority.Normal)]""", "SNC4018")]
+    [InlineData("""[Sanctuary("ledger")] [Sanctuary(42)]""", "SNC4016")]
     public void IllegalForm_ReportsADiagnosticAndGeneratesNothing(string attributes, string id)
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude.Replace("ATTRIBUTES", attributes, StringComparison.Ordinal));

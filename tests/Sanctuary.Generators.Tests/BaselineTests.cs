@@ -56,6 +56,50 @@ public class BaselineTests
     }
 
     [Fact]
+    public void MixedModes_SyncSharedTimeout()
+    {
+        GeneratorRun run = GeneratorHarness.Run("""
+            using Sanctuary;
+
+            namespace Pricing;
+
+            public partial class Quotes
+            {
+                [Sanctuary("quotes", TimeoutMilliseconds = 500)]
+                [Sanctuary("rates", "calendar", Mode = LeaseMode.Read)]
+                public partial decimal Publish(decimal amount);
+
+                private decimal PublishCore(decimal amount) => amount;
+            }
+            """);
+
+        GeneratorHarness.AssertCompiles(run);
+        Baseline.AssertMatches("MixedModesSyncSharedTimeout", run.SingleSource);
+    }
+
+    [Fact]
+    public void Templates_SyncMixedModes()
+    {
+        GeneratorRun run = GeneratorHarness.Run("""
+            using Sanctuary;
+
+            namespace Bank;
+
+            public partial class Statements
+            {
+                [Sanctuary("statement:{account}")]
+                [Sanctuary("account:{account}", "rates", Mode = LeaseMode.Read)]
+                public partial void Print(long account);
+
+                private void PrintCore(long account) { }
+            }
+            """);
+
+        GeneratorHarness.AssertCompiles(run);
+        Baseline.AssertMatches("TemplatesSyncMixedModes", run.SingleSource);
+    }
+
+    [Fact]
     public void Templates_ValueTask()
     {
         GeneratorRun run = GeneratorHarness.Run("""

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Sanctuary.Generators.Tests.Infrastructure;
@@ -424,19 +425,143 @@ public class DiagnosticTests
             """.Replace("OPTION", option, System.StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void AppliedTwice_ReportsSNC4018()
+    [Theory]
+    [InlineData("Priority = LockPriority.High", "Priority = LockPriority.Low")]
+    [InlineData("TimeoutMilliseconds = 100", "TimeoutMilliseconds = 200")]
+    [InlineData("TimeToLiveMilliseconds = 1000", "TimeToLiveMilliseconds = 2000")]
+    [InlineData("HeartbeatMilliseconds = 100", "HeartbeatMilliseconds = 200")]
+    public void ConflictingOptions_ReportSNC4018(string first, string second)
     {
         AssertReported("SNC4018", """
             public partial class Ledger
             {
-                [Sanctuary("a")]
-                [Sanctuary("b")]
+                [Sanctuary("a", FIRST)]
+                [Sanctuary("b", Mode = LeaseMode.Read, SECOND)]
                 public partial void Post();
 
                 private void PostCore() { }
             }
-            """, compilerErrorExpected: true);
+            """.Replace("FIRST", first, System.StringComparison.Ordinal).Replace("SECOND", second, System.StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OptionSetOnce_AppliesToAll()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("a", TimeoutMilliseconds = 250, Priority = LockPriority.High)]
+                [Sanctuary("b", Mode = LeaseMode.Read, TimeoutMilliseconds = 250)]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
+
+        Assert.Empty(run.DiagnosticIds);
+        GeneratorHarness.AssertCompiles(run);
+        string source = run.SingleSource;
+
+        // Each mode has its own cached options, and both carry the method-wide settings.
+        Assert.Contains("ExclusiveOptions = new", source, System.StringComparison.Ordinal);
+        Assert.Contains("ReadOptions = new", source, System.StringComparison.Ordinal);
+        Assert.Equal(2, source.Split("WaitTimeout = global::System.TimeSpan.FromMilliseconds(250)").Length - 1);
+        Assert.Equal(2, source.Split("Priority = global::Sanctuary.LockPriority.High").Length - 1);
+    }
+
+    [Fact]
+    public void SplitHeartbeatTooLong_ReportsSNC4017()
+    {
+        AssertReported("SNC4017", """
+            public partial class Ledger
+            {
+                [Sanctuary("a", TimeToLiveMilliseconds = 100)]
+                [Sanctuary("b", HeartbeatMilliseconds = 100)]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
+    }
+
+    [Fact]
+    public void IdInTwoModes_WarnsSNC4022()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("a", "shared")]
+                [Sanctuary("shared", "b", Mode = LeaseMode.Read)]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
+
+        Assert.Equal(new[] { "SNC4022" }, run.DiagnosticIds);
+        Diagnostic warning = run.GeneratorDiagnostics.Single();
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Contains("'shared'", warning.GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        Assert.Contains("as Exclusive", warning.GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        GeneratorHarness.AssertCompiles(run);
+
+        // "shared" is taken once, by an exclusive handle; "b" by a read handle.
+        string source = run.SingleSource;
+        Assert.Single(source.Split("GetHandle(\"shared\")").Skip(1));
+        Assert.Contains("GetHandle(\"b\", global::Sanctuary.LeaseMode.Read,", source, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TemplateListedInTwoModes_WarnsSNC4022()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("account:{id}", Mode = LeaseMode.Read)]
+                [Sanctuary("account:{id}", Mode = LeaseMode.UpgradeableRead)]
+                public partial void Post(int id);
+
+                private void PostCore(int id) { }
+            }
+            """);
+
+        Assert.Equal(new[] { "SNC4022" }, run.DiagnosticIds);
+        Assert.Contains("as UpgradeableRead", run.GeneratorDiagnostics.Single().GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        GeneratorHarness.AssertCompiles(run);
+        Assert.Single(run.SingleSource.Split("LeaseMode.UpgradeableRead),").Skip(1));
+    }
+
+    [Fact]
+    public void IdRepeatedAcrossAttributes_WarnsSNC4013()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("a", "x")]
+                [Sanctuary("x", "b")]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
+
+        Assert.Equal(new[] { "SNC4013" }, run.DiagnosticIds);
+        GeneratorHarness.AssertCompiles(run);
+    }
+
+    [Fact]
+    public void SecondAttributeWithoutIds_ReportsSNC4011()
+    {
+        AssertReported("SNC4011", """
+            public partial class Ledger
+            {
+                [Sanctuary("a")]
+                [Sanctuary(Mode = LeaseMode.Read)]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
     }
 
     [Fact]

@@ -248,6 +248,101 @@ public class GeneratedCodeRunTests
     }
 
     [Fact]
+    public async Task MixedModes_ReadersShareResource()
+    {
+        var vault = new Vault();
+        using var bothInside = new Barrier(2);
+        bool[] seenInside = Array.Empty<bool>();
+        vault.Inside = _ =>
+        {
+            // Both editors reach the barrier only if both hold "report" for reading at once.
+            Assert.True(bothInside.SignalAndWait(s_deadline));
+            lock (bothInside)
+            {
+                seenInside = new[] { IsFree(vault.Registry, "page:1"), IsFree(vault.Registry, "report", LeaseMode.Write), IsFree(vault.Registry, "report", LeaseMode.Read) };
+            }
+
+            Assert.True(bothInside.SignalAndWait(s_deadline));
+            return Task.CompletedTask;
+        };
+
+        await Task.WhenAll(Task.Run(() => vault.EditPageAsync(1)), Task.Run(() => vault.EditPageAsync(2))).WaitAsync(s_deadline);
+
+        // Inside: the page is held exclusively, "report" is shared with readers and closed to writers.
+        Assert.Equal(new[] { false, false, true }, seenInside);
+        Assert.Equal(2, vault.MostInside);
+        AssertAllFree(vault.Registry, "page:1", "page:2");
+        Assert.True(IsFree(vault.Registry, "report", LeaseMode.Write));
+    }
+
+    [Fact]
+    public async Task MixedModes_WriterWaitsForReaders()
+    {
+        var vault = new Vault();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        vault.Inside = _ => gate.Task;
+
+        Task editing = vault.EditPageAsync(7);
+        await WaitUntil(() => vault.Runs == 1);
+        Task writing = vault.WriteReportAsync();
+        await Task.Delay(50);
+
+        Assert.False(writing.IsCompleted);
+        Assert.Equal(1, vault.Runs);
+
+        gate.SetResult();
+        await Task.WhenAll(editing, writing).WaitAsync(s_deadline);
+        Assert.Equal(2, vault.Runs);
+        Assert.Equal(1, vault.MostInside);
+    }
+
+    [Fact]
+    public async Task MixedModes_ConstantIdsKeepModes()
+    {
+        var vault = new Vault();
+        bool[] seenInside = Array.Empty<bool>();
+        vault.Inside = async _ =>
+        {
+            seenInside = new[] { IsFree(vault.Registry, "index"), IsFree(vault.Registry, "report", LeaseMode.Write), IsFree(vault.Registry, "report", LeaseMode.Read) };
+            await Task.Delay(1);
+        };
+
+        await Task.WhenAll(Task.Run(vault.RebuildIndexAsync), Task.Run(vault.RebuildIndexAsync), Task.Run(vault.RebuildIndexAsync)).WaitAsync(s_deadline);
+
+        // "index" is exclusive, so the rebuilds ran one at a time, each sharing "report" with readers only.
+        Assert.Equal(new[] { false, false, true }, seenInside);
+        Assert.Equal(1, vault.MostInside);
+        Assert.Equal(3, vault.Runs);
+        AssertAllFree(vault.Registry, "index");
+        Assert.True(IsFree(vault.Registry, "report", LeaseMode.Write));
+    }
+
+    [Fact]
+    public async Task SyncTemplates_BlockOnOwnThread()
+    {
+        var vault = new Vault();
+        var writeOptions = new LeaseOptions { Mode = LeaseMode.Write };
+        ResourceLease writer = await vault.Registry.AcquireAsync("report", writeOptions);
+
+        // A dedicated thread: the blocking acquire must not need a thread-pool thread to finish.
+        int result = 0;
+        var thread = new Thread(() => result = vault.EditPageSync(3)) { IsBackground = true };
+        thread.Start();
+
+        // "page:3" sorts before "report", so it is held while the call waits for the writer to leave.
+        await WaitUntil(() => !IsFree(vault.Registry, "page:3"));
+        Assert.Equal(0, vault.Runs);
+        Assert.True(thread.IsAlive);
+
+        writer.Dispose();
+        Assert.True(thread.Join(s_deadline), "The blocked call did not return after the writer left.");
+        Assert.Equal(3, result);
+        Assert.Equal(1, vault.Runs);
+        AssertAllFree(vault.Registry, "page:3");
+        Assert.True(IsFree(vault.Registry, "report", LeaseMode.Write));
+    }
+
+    [Fact]
     public async Task NullRegistry_ThrowsNamingTheMember()
     {
         var vault = new Vault { Registry = null! };
@@ -291,9 +386,10 @@ public class GeneratedCodeRunTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    private static bool IsFree(ResourceRegistry registry, string id)
+    private static bool IsFree(ResourceRegistry registry, string id, LeaseMode mode = LeaseMode.Exclusive)
     {
-        if (!registry.TryAcquire(id, out ResourceLease lease))
+        LeaseOptions? options = mode == LeaseMode.Exclusive ? null : new LeaseOptions { Mode = mode };
+        if (!registry.TryAcquire(id, out ResourceLease lease, options))
         {
             return false;
         }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Sanctuary.Generators.Model;
 
 /// <summary>How the annotated method returns, which decides the shape of the wrapper.</summary>
@@ -37,10 +39,18 @@ internal sealed record ParameterModel(string Name, string Type, string Modifiers
 /// <summary>One resource id of the attribute.</summary>
 /// <param name="Constant">The id when it is a constant; null for a template.</param>
 /// <param name="Interpolation">For a template, the body of the interpolated string that formats it.</param>
-internal sealed record ResourceIdModel(string? Constant, string? Interpolation);
+/// <param name="Mode">How it is held, as the value of LeaseMode.</param>
+internal sealed record ResourceIdModel(string? Constant, string? Interpolation, int Mode)
+{
+    /// <summary>
+    /// Whether its handle can be created without a mode and priority: an exclusive lock at normal
+    /// priority is what the registry creates by default.
+    /// </summary>
+    public bool UsesDefaultHandle(OptionsModel options) => Mode == 0 && options.Priority == 1;
+}
 
-/// <summary>The lease settings of the attribute, in the units of LeaseOptions.</summary>
-internal sealed record OptionsModel(int Mode, int Priority, int TimeoutMilliseconds, int TimeToLiveMilliseconds, int HeartbeatMilliseconds);
+/// <summary>The method-wide lease settings of the attributes, in the units of LeaseOptions.</summary>
+internal sealed record OptionsModel(int Priority, int TimeoutMilliseconds, int TimeToLiveMilliseconds, int HeartbeatMilliseconds);
 
 /// <summary>Everything the emitter needs for one annotated method: strings, numbers and arrays of them.</summary>
 internal sealed record MethodModel(
@@ -80,14 +90,30 @@ internal sealed record MethodModel(
 
     /// <summary>
     /// Whether the constant ids are acquired through cached handles: always, when every id is
-    /// constant. Each handle is created with the method's mode and priority, so the registry picks
+    /// constant. Each handle is created with its id's mode and the method's priority, so the registry picks
     /// the primitive that an acquire by id would pick.
     /// </summary>
     public bool UsesHandles => AllConstant;
 
-    /// <summary>
-    /// Whether the handles can be created without a mode and priority: an exclusive lock at normal
-    /// priority is what the registry creates by default.
-    /// </summary>
-    public bool UsesDefaultHandles => Options.Mode == 0 && Options.Priority == 1;
+    /// <summary>The modes the method holds its resources in, each once, in the order of LeaseMode's values.</summary>
+    public IReadOnlyList<int> Modes
+    {
+        get
+        {
+            var modes = new List<int>();
+            for (int mode = 0; mode <= 3; mode++)
+            {
+                foreach (ResourceIdModel id in Resources)
+                {
+                    if (id.Mode == mode)
+                    {
+                        modes.Add(mode);
+                        break;
+                    }
+                }
+            }
+
+            return modes;
+        }
+    }
 }

@@ -65,6 +65,18 @@ public sealed partial class Vault
     [Sanctuary("report", Mode = LeaseMode.Write)]
     public partial Task WriteReportAsync();
 
+    [Sanctuary("page:{page}")]
+    [Sanctuary("report", Mode = LeaseMode.Read)]
+    public partial Task EditPageAsync(int page);
+
+    [Sanctuary("page:{page}")]
+    [Sanctuary("report", Mode = LeaseMode.Read)]
+    public partial int EditPageSync(int page);
+
+    [Sanctuary("index")]
+    [Sanctuary("report", Mode = LeaseMode.Read)]
+    public partial Task RebuildIndexAsync();
+
     private Task TakeThreeAsyncCore(CancellationToken cancellationToken) => RunBodyAsync(cancellationToken);
 
     private Task TakeThreeWithTimeoutAsyncCore() => RunBodyAsync(CancellationToken.None);
@@ -98,6 +110,16 @@ public sealed partial class Vault
         RunBody();
         return amount;
     }
+
+    private Task EditPageAsyncCore(int page) => RunBodyAsync(CancellationToken.None);
+
+    private int EditPageSyncCore(int page)
+    {
+        RunBody();
+        return page;
+    }
+
+    private Task RebuildIndexAsyncCore() => RunBodyAsync(CancellationToken.None);
 
     private Task ReadReportAsyncCore() => RunBodyAsync(CancellationToken.None);
 
