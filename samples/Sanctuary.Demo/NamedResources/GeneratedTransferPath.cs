@@ -5,18 +5,19 @@ using Sanctuary.Resources;
 namespace Sanctuary.Demo;
 
 /// <summary>
-/// Transfers through <c>[Sanctuary]</c> methods, so this class contains no locking code of its
-/// own. The source generator writes the acquisition of both accounts (sorted at run time, a
-/// self-transfer taking its account once) and, nested inside it, the read lease on the rate table.
+/// Transfers through a <c>[Sanctuary]</c> method, so this class contains no locking code of its
+/// own. The source generator writes one all-or-nothing acquisition of both accounts
+/// (exclusively) and of <c>books</c> and <c>fx-rates</c> (for reading).
 /// </summary>
 /// <remarks>
-/// The rate table is taken inside the accounts, not beside them, because every other path takes
-/// <c>account:*</c> before <c>fx-rates</c> (ordinal order); taking them the other way round here
-/// could deadlock against a rate writer that waits between the two.
+/// The two attributes make one acquisition. The generator formats the account ids and sorts them
+/// with the constant ids at run time, so this path takes the resources in the same ordinal order
+/// as every other path. A self-transfer takes its account once, and the timeout on the second
+/// attribute covers all the resources together.
 /// </remarks>
 internal sealed partial class GeneratedTransferPath(ResourceRegistry registry, NamedBank bank) : INamedTransferPath
 {
-    /// <summary>The registry the generated acquirers take the resources from.</summary>
+    /// <summary>The registry the generated acquirer takes the resources from.</summary>
     [SanctuaryRegistry]
     public ResourceRegistry Registry { get; } = registry;
 
@@ -35,15 +36,10 @@ internal sealed partial class GeneratedTransferPath(ResourceRegistry registry, N
         }
     }
 
-    [Sanctuary("account:{from}", "account:{to}", TimeoutMilliseconds = 2000)]
+    [Sanctuary("account:{from}", "account:{to}")]
+    [Sanctuary(NamedBank.RatesId, NamedBank.BooksId, Mode = LeaseMode.Read, TimeoutMilliseconds = 2000)]
     private partial Task<bool> MoveAsync(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken);
 
-    private Task<bool> MoveAsyncCore(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken) =>
-        ApplyUnderRatesAsync(from, to, amount, awaitInside, cancellationToken);
-
-    [Sanctuary(NamedBank.RatesId, Mode = LeaseMode.Read, TimeoutMilliseconds = 2000)]
-    private partial Task<bool> ApplyUnderRatesAsync(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken);
-
-    private async Task<bool> ApplyUnderRatesAsyncCore(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken) =>
+    private async Task<bool> MoveAsyncCore(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken) =>
         await bank.ApplyAsync(from, to, amount, fromToken: 0, toToken: 0, awaitInside);
 }

@@ -7,18 +7,27 @@ namespace Sanctuary.Demo;
 
 /// <summary>
 /// A bank whose every piece of shared state is a named resource of one <see cref="ResourceRegistry"/>:
-/// accounts (<c>account:N</c>, exclusive), the rate table (<c>fx-rates</c>, read/write), the settlement
-/// desk (<c>settlement</c>, by priority) and a pool of export slots (<c>export-slots</c>).
+/// accounts (<c>account:N</c>, exclusive), the books as a whole (<c>books</c>, read/write), the rate
+/// table (<c>fx-rates</c>, read/write), the settlement desk (<c>settlement</c>, by priority) and a pool
+/// of export slots (<c>export-slots</c>).
 /// </summary>
 /// <remarks>
 /// The fields are plain, guarded only by the leases, so a lease that let two holders in would
-/// show up in the reconciliation, the probes or the rate table check.
+/// show up in the reconciliation, the live audits, the probes or the rate table check.
 /// </remarks>
 internal sealed class NamedBank
 {
     public const int AccountCount = 100;
     public const long OpeningBalance = 10_000;
     public const string RatesId = "fx-rates";
+
+    /// <summary>
+    /// Id of the books, that is all account balances together. Every transfer holds it for reading,
+    /// so transfers run side by side, and an audit holds it for writing, so no transfer is in
+    /// flight while the audit sums the balances.
+    /// </summary>
+    public const string BooksId = "books";
+
     public const string SettlementId = "settlement";
     public const string PayrollId = "payroll";
     public const string ExportPoolId = "export-slots";
@@ -45,12 +54,12 @@ internal sealed class NamedBank
     }
 
     /// <summary>
-    /// Returns the primitive that backs an id: a reader-writer lock for the rate table, a priority
-    /// lock for the settlement desk and payroll, and an exclusive lock for everything else.
+    /// Returns the primitive that backs an id: a reader-writer lock for the rate table and the books,
+    /// a priority lock for the settlement desk and payroll, and an exclusive lock for everything else.
     /// </summary>
     public static ResourceKind KindOf(string resourceId) => resourceId switch
     {
-        RatesId => ResourceKind.ReaderWriter,
+        RatesId or BooksId => ResourceKind.ReaderWriter,
         SettlementId or PayrollId => ResourceKind.Priority,
         _ => ResourceKind.Exclusive,
     };
@@ -80,8 +89,8 @@ internal sealed class NamedBank
     public long SlotsHeld => Interlocked.Read(ref _slotsHeld);
 
     /// <summary>
-    /// Moves <paramref name="amount"/> while the caller holds both accounts and a read lease on the
-    /// rate table. A token of 0 means the caller does not know the lease's fencing token.
+    /// Moves <paramref name="amount"/> while the caller holds both accounts and read leases on the
+    /// books and the rate table. A token of 0 means the caller does not know the lease's fencing token.
     /// </summary>
     /// <returns>Whether money moved (false: insufficient funds).</returns>
     public async ValueTask<bool> ApplyAsync(int from, int to, long amount, long fromToken, long toToken, bool awaitInside)
@@ -196,6 +205,10 @@ internal sealed class NamedAccount
 {
     private int _occupied;
 
+    /// <summary>
+    /// Balance, written under this account's lease and a read lease on <c>books</c>. Audits read it
+    /// under a write lease on <c>books</c>.
+    /// </summary>
     public long Balance { get; set; } = NamedBank.OpeningBalance;
 
     /// <summary>Fencing token of the last lease that wrote this account.</summary>

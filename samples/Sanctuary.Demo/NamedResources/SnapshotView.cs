@@ -15,7 +15,7 @@ internal static class SnapshotView
     private const int MaxWaiterRows = 8;
 
     // Resources shown first when present. Accounts follow, busiest first.
-    private static readonly string[] s_featured = [NamedBank.PayrollId, HeartbeatScenario.ResourceId, NamedBank.SettlementId, NamedBank.RatesId];
+    private static readonly string[] s_featured = [NamedBank.PayrollId, HeartbeatScenario.ResourceId, NamedBank.SettlementId, NamedBank.BooksId, NamedBank.RatesId];
 
     public static IEnumerable<IRenderable> Tables(RegistrySnapshot snapshot, TimeSpan takenAt, string owner)
     {

@@ -8,7 +8,7 @@ namespace Sanctuary.Demo;
 
 /// <summary>
 /// One way to run a transfer of the named-resource bank while holding <c>account:{from}</c> and
-/// <c>account:{to}</c> exclusively and <c>fx-rates</c> for reading, all or nothing.
+/// <c>account:{to}</c> exclusively and <c>books</c> and <c>fx-rates</c> for reading, all or nothing.
 /// </summary>
 /// <remarks>
 /// The workload spreads transfers over every path in <see cref="TransferPaths.Create"/> and runs
@@ -19,7 +19,7 @@ internal interface INamedTransferPath
     /// <summary>Short name for the report, such as <c>AcquireAllAsync</c>.</summary>
     string Name { get; }
 
-    /// <summary>Runs one transfer under the three leases.</summary>
+    /// <summary>Runs one transfer under the four leases (three when it is a self-transfer).</summary>
     /// <returns>
     /// <see cref="TransferOutcome.Committed"/> or <see cref="TransferOutcome.Rejected"/> (insufficient
     /// funds) once the leases were held; <see cref="TransferOutcome.Unavailable"/> when they could not be had in time.
@@ -58,6 +58,7 @@ internal static class TransferPaths
         NamedBank.AccountId(to),
         new(NamedBank.RatesId, LeaseMode.Read),
         NamedBank.AccountId(from),
+        new(NamedBank.BooksId, LeaseMode.Read),
     ];
 
     /// <summary><see cref="ResourceRegistry.AcquireAllAsync(IEnumerable{ResourceRequest}, MultiAcquireOptions?, CancellationToken)"/>, then the work, then dispose.</summary>
