@@ -87,8 +87,7 @@ public static partial class Program
     private static bool s_heldInside;
     private static bool s_ratesShared;
 
-    [Sanctuary("ledger", "audit")]
-    [Sanctuary("rates", Mode = LeaseMode.Read)]
+    [Sanctuary("ledger", "audit", Read = ["rates"])]
     private static partial Task<int> PostAsync(int amount);
 
     private static Task<int> PostAsyncCore(int amount)

@@ -264,11 +264,14 @@ internal sealed class BodyModel
         }
 
         // Step 2: the [Sanctuary] resources of a method are held for its whole body.
-        if (Owner is IMethodSymbol method && method.MethodKind != MethodKind.AnonymousFunction)
+        // Diagnostics about them point at the attribute.
+        if (Owner is IMethodSymbol method
+            && method.MethodKind != MethodKind.AnonymousFunction
+            && model.GetSanctuaryAttribute(method) is { } attribute)
         {
-            foreach (SanctuaryResource resource in model.GetSanctuaryResources(method))
+            SyntaxNode site = attribute.ApplicationSyntaxReference?.GetSyntax() ?? Root.Syntax;
+            foreach (SanctuaryResource resource in SanctuaryModel.GetSanctuaryResources(attribute))
             {
-                SyntaxNode site = resource.Attribute.ApplicationSyntaxReference?.GetSyntax() ?? Root.Syntax;
                 string key = LockKeys.ResourceKey(resource.Id);
                 string display = LockKeys.ResourceDisplay(resource.Id);
                 Holds.Add(new Hold(HoldKind.Attribute, Root.Syntax.Span, site, display, key, key, display, syncOnly: false, closedOnEveryExit: true) { Mode = resource.Mode });

@@ -39,9 +39,7 @@ public sealed class SNC1007_SanctuaryTypeNotPartialAnalyzer : DiagnosticAnalyzer
     private static void Analyze(SymbolAnalysisContext context, SanctuaryModel model)
     {
         var method = (IMethodSymbol)context.Symbol;
-        // One report per method, at its first [Sanctuary] attribute.
-        ImmutableArray<AttributeData> attributes = model.GetSanctuaryAttributes(method);
-        if (attributes.IsEmpty || attributes[0].ApplicationSyntaxReference is not { } applied)
+        if (model.GetSanctuaryAttribute(method)?.ApplicationSyntaxReference is not { } applied)
         {
             return;
         }

@@ -381,87 +381,107 @@ internal sealed class SanctuaryModel
         return operation;
     }
 
-    /// <summary>The [Sanctuary] attributes of the method, in declaration order.</summary>
-    public ImmutableArray<AttributeData> GetSanctuaryAttributes(IMethodSymbol method)
+    /// <summary>
+    /// Returns the [Sanctuary] attribute of the method, or null when it has none. The attribute
+    /// allows one use per method, so when a method carries it twice anyway (error CS0579), the first is read.
+    /// </summary>
+    public AttributeData? GetSanctuaryAttribute(IMethodSymbol method)
     {
-        ImmutableArray<AttributeData>.Builder attributes = ImmutableArray.CreateBuilder<AttributeData>();
         foreach (AttributeData data in method.GetAttributes())
         {
             if (data.AttributeClass is { } attributeClass
                 && (SymbolEqualityComparer.Default.Equals(attributeClass, SanctuaryAttribute)
                     || (attributeClass.Name == "SanctuaryAttribute" && IsInSanctuaryNamespace(attributeClass))))
             {
-                attributes.Add(data);
+                return data;
             }
         }
 
-        return attributes.ToImmutable();
+        return null;
     }
 
     /// <summary>
-    /// Returns the constant resource ids of every [Sanctuary] attribute on the method, in ordinal
-    /// order, which is the order the generator takes them in. Each id has the mode of the attribute
-    /// that lists it. An id listed by several attributes is held once, in the strongest of their
-    /// modes (<see cref="LeaseModes.Merge"/>). Templates such as <c>"account:{from}"</c> are left out.
+    /// Returns the constant resource ids of the method's [Sanctuary] attribute, in ordinal order,
+    /// which is the order the generator takes them in. See <see cref="GetSanctuaryResources(AttributeData)"/>.
     /// </summary>
-    public ImmutableArray<SanctuaryResource> GetSanctuaryResources(IMethodSymbol method)
-    {
-        ImmutableArray<AttributeData> attributes = GetSanctuaryAttributes(method);
-        if (attributes.IsEmpty)
-        {
-            return ImmutableArray<SanctuaryResource>.Empty;
-        }
+    public ImmutableArray<SanctuaryResource> GetSanctuaryResources(IMethodSymbol method) =>
+        GetSanctuaryAttribute(method) is { } attribute
+            ? GetSanctuaryResources(attribute)
+            : ImmutableArray<SanctuaryResource>.Empty;
 
-        var resources = new Dictionary<string, SanctuaryResource>(StringComparer.Ordinal);
-        foreach (AttributeData attribute in attributes)
+    /// <summary>
+    /// Returns the constant resource ids of a [Sanctuary] attribute, in ordinal order, each with the
+    /// mode the generated code holds it in. The constructor's ids are held in <c>Mode</c> (Exclusive
+    /// unless set), the ids of <c>Read</c> in Read and the ids of <c>Write</c> in Write. An id listed
+    /// more than once is held once, in the strongest of its modes (<see cref="LeaseModes.Merge"/>).
+    /// Templates such as <c>"account:{from}"</c> are left out.
+    /// </summary>
+    public static ImmutableArray<SanctuaryResource> GetSanctuaryResources(AttributeData attribute)
+    {
+        int mode = LeaseModes.Exclusive;
+        TypedConstant read = default;
+        TypedConstant write = default;
+        foreach (var named in attribute.NamedArguments)
         {
-            int mode = LeaseModes.Exclusive;
-            foreach (var named in attribute.NamedArguments)
+            switch (named.Key)
             {
-                if (named.Key == "Mode" && named.Value.Value is int value)
-                {
+                case "Mode" when named.Value.Value is int value:
                     mode = value;
-                }
-            }
-
-            foreach (string id in ConstantIds(attribute))
-            {
-                resources[id] = resources.TryGetValue(id, out SanctuaryResource earlier)
-                    ? new SanctuaryResource(id, LeaseModes.Merge(earlier.Mode, mode), earlier.Attribute)
-                    : new SanctuaryResource(id, mode, attribute);
+                    break;
+                case "Read":
+                    read = named.Value;
+                    break;
+                case "Write":
+                    write = named.Value;
+                    break;
             }
         }
 
-        return resources.Values.OrderBy(resource => resource.Id, StringComparer.Ordinal).ToImmutableArray();
-    }
-
-    private static List<string> ConstantIds(AttributeData attribute)
-    {
-        var ids = new List<string>();
+        var modes = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (TypedConstant argument in attribute.ConstructorArguments)
         {
-            if (argument.Kind == TypedConstantKind.Array)
-            {
-                foreach (TypedConstant item in argument.Values)
-                {
-                    AddId(ids, item.Value as string);
-                }
-            }
-            else
-            {
-                AddId(ids, argument.Value as string);
-            }
+            AddIds(modes, argument, mode);
         }
 
-        return ids;
+        AddIds(modes, read, LeaseModes.Read);
+        AddIds(modes, write, LeaseModes.Write);
 
-        static void AddId(List<string> ids, string? id)
+        return modes
+            .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            .Select(pair => new SanctuaryResource(pair.Key, pair.Value))
+            .ToImmutableArray();
+    }
+
+    // Adds the constant ids of one argument: a string, or an array of strings such as the params
+    // array or Read. A null array, an argument with errors and an unset property (default) add nothing.
+    private static void AddIds(Dictionary<string, int> modes, TypedConstant argument, int mode)
+    {
+        if (argument.Kind == TypedConstantKind.Array)
+        {
+            if (argument.IsNull)
+            {
+                return;
+            }
+
+            foreach (TypedConstant item in argument.Values)
+            {
+                AddId(modes, item.Value as string, mode);
+            }
+        }
+        else if (argument.Kind == TypedConstantKind.Primitive)
+        {
+            AddId(modes, argument.Value as string, mode);
+        }
+
+        static void AddId(Dictionary<string, int> modes, string? id, int mode)
         {
             // A template such as "account:{from}" names a resource only at run time.
-            if (id is not null && id.IndexOf('{') < 0)
+            if (id is null || id.IndexOf('{') >= 0)
             {
-                ids.Add(id);
+                return;
             }
+
+            modes[id] = modes.TryGetValue(id, out int earlier) ? LeaseModes.Merge(earlier, mode) : mode;
         }
     }
 }

@@ -1,24 +1,18 @@
-using Microsoft.CodeAnalysis;
-
 namespace Sanctuary.Analyzers;
 
 /// <summary>A constant resource id of a [Sanctuary] method and the lease mode the method holds it in.</summary>
 internal readonly struct SanctuaryResource
 {
-    public SanctuaryResource(string id, int mode, AttributeData attribute)
+    public SanctuaryResource(string id, int mode)
     {
         Id = id;
         Mode = mode;
-        Attribute = attribute;
     }
 
     public string Id { get; }
 
-    /// <summary>The value of Sanctuary.LeaseMode, merged over every attribute that lists the id.</summary>
+    /// <summary>The value of Sanctuary.LeaseMode, merged over every listing of the id in the attribute.</summary>
     public int Mode { get; }
-
-    /// <summary>The first attribute of the method that lists the id, where diagnostics about the id are placed.</summary>
-    public AttributeData Attribute { get; }
 }
 
 /// <summary>The values of Sanctuary.LeaseMode, which the analyzers read as integers from attribute arguments.</summary>

@@ -114,10 +114,10 @@ internal static class Descriptors
         "{1} of [Sanctuary] on '{0}' is {2}, but {3}",
         DiagnosticSeverity.Error);
 
-    public static readonly DiagnosticDescriptor SNC4018_ConflictingOptions = Create(
+    public static readonly DiagnosticDescriptor SNC4018_AppliedTwice = Create(
         "SNC4018",
-        "[Sanctuary] attributes of one method set an option to different values",
-        "The [Sanctuary] attributes of '{0}' set {1} to {2} and to {3}; it applies to the whole method, so set it on one attribute",
+        "[Sanctuary] is applied more than once",
+        "[Sanctuary] is applied {1} times to '{0}'; merge the resource ids into one attribute, listing those held in another mode in its Read or Write property",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor SNC4019_InvalidRegistryMember = Create(
@@ -164,7 +164,7 @@ internal static class Descriptors
         SNC4015_MalformedTemplate,
         SNC4016_WrongArgumentType,
         SNC4017_InvalidOptionValue,
-        SNC4018_ConflictingOptions,
+        SNC4018_AppliedTwice,
         SNC4019_InvalidRegistryMember,
         SNC4020_AmbiguousRegistry,
         SNC4021_FileLocalType,

@@ -29,6 +29,8 @@ internal static class Parser
     private const string TimeoutProperty = "TimeoutMilliseconds";
     private const string TimeToLiveProperty = "TimeToLiveMilliseconds";
     private const string HeartbeatProperty = "HeartbeatMilliseconds";
+    private const string ReadProperty = "Read";
+    private const string WriteProperty = "Write";
 
     // Fully qualified, with nullable annotations, so that the generated signature matches the declaration.
     private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
@@ -47,8 +49,9 @@ internal static class Parser
 
     private static MethodModel? ParseCore(GeneratorAttributeSyntaxContext context, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
-        // The first attribute is where problems of the method as a whole are reported.
-        Location attributeLocation = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? context.TargetNode.GetLocation();
+        AttributeData attribute = context.Attributes[0];
+        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        Location attributeLocation = attributeSyntax?.GetLocation() ?? context.TargetNode.GetLocation();
 
         // Step 1: only ordinary methods declared with a method declaration can be wrapped.
         if (context.TargetNode is not MethodDeclarationSyntax declaration || context.TargetSymbol is not IMethodSymbol method)
@@ -62,17 +65,15 @@ internal static class Parser
         string methodName = method.Name;
         Location nameLocation = declaration.Identifier.GetLocation();
 
-        // Step 2: every attribute's arguments have the declared types.
-        ImmutableArray<AttributeData> attributes = context.Attributes;
-        var syntaxes = new AttributeSyntax?[attributes.Length];
-        var locations = new Location[attributes.Length];
-        bool valid = true;
-        for (int i = 0; i < attributes.Length; i++)
+        // Step 2: one attribute whose arguments all have the declared types.
+        if (context.Attributes.Length > 1)
         {
-            syntaxes[i] = attributes[i].ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-            locations[i] = syntaxes[i]?.GetLocation() ?? attributeLocation;
-            valid &= CheckArgumentTypes(context.SemanticModel, attributes[i], syntaxes[i], methodName, locations[i], diagnostics, cancellationToken);
+            Location second = context.Attributes[1].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4018_AppliedTwice, second, methodName, context.Attributes.Length.ToString(CultureInfo.InvariantCulture)));
+            return null;
         }
+
+        bool valid = CheckArgumentTypes(context.SemanticModel, attribute, attributeSyntax, methodName, attributeLocation, diagnostics, cancellationToken);
 
         // Step 3: the method's shape, then its containing types.
         valid &= CheckShape(context.SemanticModel.Compilation, declaration, method, nameLocation, diagnostics, out ReturnShape shape);
@@ -85,19 +86,11 @@ internal static class Parser
             valid = false;
         }
 
-        // Step 5: the options, then the resource ids in each attribute's mode (checked even when
-        // the shape is wrong, so all problems show at once).
-        var settings = new AttributeSettings?[attributes.Length];
-        var ids = new ResourceIdCollector(method, diagnostics);
-        bool readable = true;
-        for (int i = 0; i < attributes.Length; i++)
-        {
-            settings[i] = ReadSettings(attributes[i], syntaxes[i], methodName, locations[i], diagnostics);
-            readable &= ids.Add(attributes[i], syntaxes[i], locations[i], settings[i]?.Mode ?? 0);
-        }
-
-        OptionsModel? options = CombineSettings(settings, methodName, diagnostics);
-        if (!valid || !readable || options is null)
+        // Step 5: the options, then the resource ids in their modes (checked even when the shape
+        // is wrong, so all problems show at once).
+        OptionsModel? options = ReadOptions(attribute, attributeSyntax, methodName, attributeLocation, diagnostics, out int mode);
+        EquatableArray<ResourceIdModel>? resources = ReadResources(attribute, attributeSyntax, method, attributeLocation, diagnostics, mode);
+        if (!valid || resources is null || options is null)
         {
             return null;
         }
@@ -109,7 +102,7 @@ internal static class Parser
             return null;
         }
 
-        return BuildModel(declaration, method, shape, bodyName, ids.ToModel(), options, registry);
+        return BuildModel(declaration, method, shape, bodyName, resources.Value, options, registry);
     }
 
     // ---- Arguments --------------------------------------------------------------------------
@@ -129,7 +122,10 @@ internal static class Parser
                     position++;
                 }
 
-                ITypeSymbol? type = semanticModel.GetTypeInfo(argument.Expression, cancellationToken).Type;
+                TypeInfo typeInfo = semanticModel.GetTypeInfo(argument.Expression, cancellationToken);
+
+                // A collection expression has no type of its own, only the one it converts to.
+                ITypeSymbol? type = argument.Expression is CollectionExpressionSyntax ? typeInfo.ConvertedType : typeInfo.Type;
                 string? expected = ExpectedType(property, type);
                 if (expected is not null)
                 {
@@ -167,6 +163,8 @@ internal static class Parser
                 return isString || isStringArray ? null : "string";
             case ModeProperty:
                 return IsEnum(type, "Sanctuary.LeaseMode") ? null : "Sanctuary.LeaseMode";
+            case ReadProperty or WriteProperty:
+                return type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String } ? null : "string[]";
             case PriorityProperty:
                 return IsEnum(type, "Sanctuary.LockPriority") ? null : "Sanctuary.LockPriority";
             case TimeoutProperty or TimeToLiveProperty or HeartbeatProperty:
@@ -451,8 +449,81 @@ internal static class Parser
     // ---- Resources --------------------------------------------------------------------------
 
     /// <summary>
-    /// Gathers the ids of every attribute of one method: constants sorted and merged at compile
-    /// time, templates kept as written. An id listed twice is held once, in the stronger mode.
+    /// Reads the ids of the attribute: the constructor's in <paramref name="mode"/>, then those of
+    /// Read and Write. Constants come out sorted and merged, then templates as written; an id
+    /// listed twice is held once, in the stronger mode. Null when any id is invalid.
+    /// </summary>
+    private static EquatableArray<ResourceIdModel>? ReadResources(AttributeData attribute, AttributeSyntax? syntax, IMethodSymbol method, Location attributeLocation, List<DiagnosticInfo> diagnostics, int mode)
+    {
+        var collector = new ResourceIdCollector(method, diagnostics);
+        bool valid = true;
+        int count = 0;
+
+        // The constructor's ids, each at its own argument when they are written one by one.
+        var positional = new List<string?>();
+        if (attribute.ConstructorArguments.Length == 1)
+        {
+            AddValues(attribute.ConstructorArguments[0], positional);
+        }
+
+        for (int i = 0; i < positional.Count; i++)
+        {
+            valid &= collector.Add(positional[i], "#" + (i + 1).ToString(CultureInfo.InvariantCulture), ArgumentLocation(syntax, i) ?? attributeLocation, mode);
+            count++;
+        }
+
+        // The ids of Read and Write, at their named argument.
+        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        {
+            int namedMode = argument.Key switch
+            {
+                ReadProperty => 1,
+                WriteProperty => 2,
+                _ => -1,
+            };
+            if (namedMode < 0 || argument.Value.Kind == TypedConstantKind.Error)
+            {
+                continue;
+            }
+
+            var named = new List<string?>();
+            AddValues(argument.Value, named);
+            Location location = PropertyLocation(syntax, argument.Key) ?? attributeLocation;
+            for (int i = 0; i < named.Count; i++)
+            {
+                valid &= collector.Add(named[i], argument.Key + "[" + i.ToString(CultureInfo.InvariantCulture) + "]", location, namedMode);
+                count++;
+            }
+        }
+
+        if (count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4011_NoResources, attributeLocation, method.Name));
+            return null;
+        }
+
+        return valid ? collector.ToModel() : null;
+    }
+
+    // Adds the strings of a string or string[] argument; other values were reported as wrong types.
+    private static void AddValues(TypedConstant argument, List<string?> values)
+    {
+        if (argument.Kind == TypedConstantKind.Array && !argument.IsNull)
+        {
+            foreach (TypedConstant item in argument.Values)
+            {
+                values.Add(item.Value as string);
+            }
+        }
+        else if (argument.Kind == TypedConstantKind.Primitive)
+        {
+            values.Add(argument.Value as string);
+        }
+    }
+
+    /// <summary>
+    /// Gathers the ids of one method: constants sorted and merged at compile time, templates kept
+    /// as written. An id listed twice is held once, in the stronger mode.
     /// </summary>
     private sealed class ResourceIdCollector
     {
@@ -468,94 +539,56 @@ internal static class Parser
             _diagnostics = diagnostics;
         }
 
-        /// <summary>Reads the ids of one attribute; false when any of them is invalid.</summary>
-        public bool Add(AttributeData attribute, AttributeSyntax? syntax, Location attributeLocation, int mode)
+        /// <summary>Adds one id in a mode; false when it is invalid (and reported).</summary>
+        public bool Add(string? id, string position, Location location, int mode)
         {
             string name = _method.Name;
-            var written = new List<string?>();
-            if (attribute.ConstructorArguments.Length == 1)
+            if (string.IsNullOrEmpty(id))
             {
-                TypedConstant argument = attribute.ConstructorArguments[0];
-                if (argument.Kind == TypedConstantKind.Array && !argument.IsNull)
-                {
-                    foreach (TypedConstant item in argument.Values)
-                    {
-                        written.Add(item.Value as string);
-                    }
-                }
-                else if (argument.Kind == TypedConstantKind.Primitive)
-                {
-                    written.Add(argument.Value as string);
-                }
-            }
-
-            if (written.Count == 0)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4011_NoResources, attributeLocation, name));
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, position, id is null ? "null" : "empty"));
                 return false;
             }
 
-            bool valid = true;
-            for (int i = 0; i < written.Count; i++)
+            if (!TryParseTemplate(id!, _method, out string? constant, out string? interpolation, out string? error, out string? unknown))
             {
-                string? id = written[i];
-                Location location = ArgumentLocation(syntax, i) ?? attributeLocation;
-                string position = "#" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                if (string.IsNullOrEmpty(id))
+                if (unknown is not null)
                 {
-                    _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, position, id is null ? "null" : "empty"));
-                    valid = false;
-                    continue;
-                }
-
-                if (!TryParseTemplate(id!, _method, out string? constant, out string? interpolation, out string? error, out string? unknown))
-                {
-                    if (unknown is not null)
-                    {
-                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4014_UnknownParameter, location, name, id!, unknown));
-                    }
-                    else
-                    {
-                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4015_MalformedTemplate, location, name, id!, error!));
-                    }
-
-                    valid = false;
-                    continue;
-                }
-
-                if (constant is not null)
-                {
-                    if (constant.Length > MaxResourceIdLength)
-                    {
-                        string length = constant.Length.ToString(CultureInfo.InvariantCulture) + " characters long";
-                        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, "'" + constant.Substring(0, 32) + "...'", length));
-                        valid = false;
-                    }
-                    else if (_constants.TryGetValue(constant, out int earlier))
-                    {
-                        _constants[constant] = Repeated(constant, earlier, mode, location);
-                    }
-                    else
-                    {
-                        _constants.Add(constant, mode);
-                    }
-                }
-                else if (_templateIndex.TryGetValue(id!, out int index))
-                {
-                    ResourceIdModel first = _templates[index];
-                    _templates[index] = first with { Mode = Repeated(id!, first.Mode, mode, location) };
+                    _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4014_UnknownParameter, location, name, id!, unknown));
                 }
                 else
                 {
-                    _templateIndex.Add(id!, _templates.Count);
-                    _templates.Add(new ResourceIdModel(null, interpolation, mode));
+                    _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4015_MalformedTemplate, location, name, id!, error!));
                 }
+
+                return false;
             }
 
-            return valid;
+            if (constant is not null)
+            {
+                if (constant.Length > MaxResourceIdLength)
+                {
+                    string length = constant.Length.ToString(CultureInfo.InvariantCulture) + " characters long";
+                    _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4012_InvalidResourceId, location, name, "'" + constant.Substring(0, 32) + "...'", length));
+                    return false;
+                }
+
+                _constants[constant] = _constants.TryGetValue(constant, out int earlier) ? Repeated(constant, earlier, mode, location) : mode;
+            }
+            else if (_templateIndex.TryGetValue(id!, out int index))
+            {
+                ResourceIdModel first = _templates[index];
+                _templates[index] = first with { Mode = Repeated(id!, first.Mode, mode, location) };
+            }
+            else
+            {
+                _templateIndex.Add(id!, _templates.Count);
+                _templates.Add(new ResourceIdModel(null, interpolation, mode));
+            }
+
+            return true;
         }
 
-        /// <summary>Constants in ordinal order, then templates as written; templates are sorted at run time.</summary>
+        /// <summary>Returns the constants in ordinal order, then the templates as written; templates are sorted at run time.</summary>
         public EquatableArray<ResourceIdModel> ToModel()
         {
             var ordered = new List<ResourceIdModel>();
@@ -775,32 +808,20 @@ internal static class Parser
 
     // ---- Options ----------------------------------------------------------------------------
 
-    /// <summary>What one attribute sets: its mode, and the method-wide options it names (null where it is silent).</summary>
-    private sealed class AttributeSettings
+    // Reads and checks the named options; null when one is out of range. The mode of the
+    // constructor's ids comes back separately, because each id carries its own mode.
+    private static OptionsModel? ReadOptions(AttributeData attribute, AttributeSyntax? syntax, string methodName, Location attributeLocation, List<DiagnosticInfo> diagnostics, out int mode)
     {
-        public AttributeSettings(AttributeSyntax? syntax, Location location)
-        {
-            Syntax = syntax;
-            Location = location;
-        }
-
-        public AttributeSyntax? Syntax { get; }
-
-        public Location Location { get; }
-
-        public int Mode { get; set; }
-
-        public Dictionary<string, int> Named { get; } = new(StringComparer.Ordinal);
-    }
-
-    // Reads one attribute's named arguments and checks each value on its own; null when one is out of range.
-    private static AttributeSettings? ReadSettings(AttributeData attribute, AttributeSyntax? syntax, string methodName, Location attributeLocation, List<DiagnosticInfo> diagnostics)
-    {
-        var settings = new AttributeSettings(syntax, attributeLocation);
+        mode = 0;
+        int priority = 1;
+        int timeout = -1;
+        int timeToLive = -1;
+        int heartbeat = -1;
         foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
         {
-            // Valid arguments arrive as int (the enums' underlying type too); the rest is reported as a wrong type.
-            if (argument.Value.Kind == TypedConstantKind.Error || argument.Value.Value is not int value)
+            // Valid options arrive as int (the enums' underlying type too); the rest is reported as a
+            // wrong type. Arrays (Read and Write) are ids, read with the others.
+            if (argument.Value.Kind is TypedConstantKind.Error or TypedConstantKind.Array || argument.Value.Value is not int value)
             {
                 continue;
             }
@@ -808,10 +829,19 @@ internal static class Parser
             switch (argument.Key)
             {
                 case ModeProperty:
-                    settings.Mode = value;
+                    mode = value;
                     break;
-                case PriorityProperty or TimeoutProperty or TimeToLiveProperty or HeartbeatProperty:
-                    settings.Named[argument.Key] = value;
+                case PriorityProperty:
+                    priority = value;
+                    break;
+                case TimeoutProperty:
+                    timeout = value;
+                    break;
+                case TimeToLiveProperty:
+                    timeToLive = value;
+                    break;
+                case HeartbeatProperty:
+                    heartbeat = value;
                     break;
             }
         }
@@ -819,107 +849,42 @@ internal static class Parser
         bool valid = true;
         void Fail(string property, int value, string rule)
         {
-            ReportInvalid(diagnostics, settings, methodName, property, value, rule);
+            Location location = PropertyLocation(syntax, property) ?? attributeLocation;
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4017_InvalidOptionValue, location, methodName, property, value.ToString(CultureInfo.InvariantCulture), rule));
             valid = false;
         }
 
-        if (settings.Mode is < 0 or > 3)
+        if (mode is < 0 or > 3)
         {
-            Fail(ModeProperty, settings.Mode, "it must be a defined LeaseMode (Exclusive, Read, Write or UpgradeableRead)");
+            Fail(ModeProperty, mode, "it must be a defined LeaseMode (Exclusive, Read, Write or UpgradeableRead)");
+            mode = 0;
         }
 
-        if (settings.Named.TryGetValue(PriorityProperty, out int priority) && priority is < 0 or > 3)
+        if (priority is < 0 or > 3)
         {
             Fail(PriorityProperty, priority, "it must be a defined LockPriority (Low, Normal, High or Critical)");
         }
 
-        if (settings.Named.TryGetValue(TimeoutProperty, out int timeout) && timeout < -1)
+        if (timeout < -1)
         {
             Fail(TimeoutProperty, timeout, "it must be 0 or more, or -1 to wait without a limit");
         }
 
-        if (settings.Named.TryGetValue(TimeToLiveProperty, out int timeToLive) && timeToLive is < -1 or 0)
+        if (timeToLive is < -1 or 0)
         {
             Fail(TimeToLiveProperty, timeToLive, "it must be more than 0, or -1 for leases that never expire");
         }
 
-        if (settings.Named.TryGetValue(HeartbeatProperty, out int heartbeat) && heartbeat is < -1 or 0)
+        if (heartbeat is < -1 or 0)
         {
             Fail(HeartbeatProperty, heartbeat, "it must be more than 0, or -1 for no heartbeat");
         }
-
-        return valid ? settings : null;
-    }
-
-    /// <summary>
-    /// Joins the method-wide options of all attributes: each may be set on any of them, but two
-    /// attributes that set one to different values are reported. Null when anything is invalid.
-    /// </summary>
-    private static OptionsModel? CombineSettings(AttributeSettings?[] settings, string methodName, List<DiagnosticInfo> diagnostics)
-    {
-        foreach (AttributeSettings? one in settings)
+        else if (heartbeat > 0 && timeToLive > 0 && heartbeat >= timeToLive)
         {
-            if (one is null)
-            {
-                return null;
-            }
-        }
-
-        bool valid = true;
-        int Pick(string property, int fallback, out AttributeSettings? source)
-        {
-            source = null;
-            int chosen = fallback;
-            foreach (AttributeSettings? one in settings)
-            {
-                if (!one!.Named.TryGetValue(property, out int value))
-                {
-                    continue;
-                }
-
-                if (source is null)
-                {
-                    source = one;
-                    chosen = value;
-                }
-                else if (value != chosen)
-                {
-                    Location location = PropertyLocation(one.Syntax, property) ?? one.Location;
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4018_ConflictingOptions, location, methodName, property, Display(property, chosen), Display(property, value)));
-                    valid = false;
-                }
-            }
-
-            return chosen;
-        }
-
-        int priority = Pick(PriorityProperty, 1, out _);
-        int timeout = Pick(TimeoutProperty, -1, out _);
-        int timeToLive = Pick(TimeToLiveProperty, -1, out _);
-        int heartbeat = Pick(HeartbeatProperty, -1, out AttributeSettings? heartbeatSource);
-        if (valid && heartbeat > 0 && timeToLive > 0 && heartbeat >= timeToLive)
-        {
-            ReportInvalid(diagnostics, heartbeatSource!, methodName, HeartbeatProperty, heartbeat, "it must be shorter than TimeToLiveMilliseconds (" + timeToLive.ToString(CultureInfo.InvariantCulture) + "), or no renewal arrives in time");
-            valid = false;
+            Fail(HeartbeatProperty, heartbeat, "it must be shorter than TimeToLiveMilliseconds (" + timeToLive.ToString(CultureInfo.InvariantCulture) + "), or no renewal arrives in time");
         }
 
         return valid ? new OptionsModel(priority, timeout, timeToLive, heartbeat) : null;
-    }
-
-    private static string Display(string property, int value) => property == PriorityProperty
-        ? value switch
-        {
-            0 => "Low",
-            1 => "Normal",
-            2 => "High",
-            _ => "Critical",
-        }
-        : value.ToString(CultureInfo.InvariantCulture);
-
-    private static void ReportInvalid(List<DiagnosticInfo> diagnostics, AttributeSettings settings, string methodName, string property, int value, string rule)
-    {
-        Location location = PropertyLocation(settings.Syntax, property) ?? settings.Location;
-        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SNC4017_InvalidOptionValue, location, methodName, property, value.ToString(CultureInfo.InvariantCulture), rule));
     }
 
     private static Location? PropertyLocation(AttributeSyntax? syntax, string property)

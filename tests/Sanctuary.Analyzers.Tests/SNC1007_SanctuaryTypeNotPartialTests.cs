@@ -57,28 +57,42 @@ public sealed class SNC1007_SanctuaryTypeNotPartialTests
         """);
 
     [Fact]
-    public Task TwoAttributes_ReportedOnceAtFirst() => Verify.VerifyAsync("""
+    public Task ReadAndWriteLists_ReportedAtAttribute() => Verify.VerifyAsync("""
         class Ledger
         {
+            [{|SNC1007:Sanctuary("ledger", Read = new[] { "rates", "audit" })|}]
+            public Task PostAsync() => Task.CompletedTask;
+
+            // No positional ids: the resources are named only by Write.
+            [{|SNC1007:Sanctuary(Write = new[] { "rates" })|}]
+            public Task UpdateRatesAsync() => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public Task DuplicateAttribute_ReportedOnceAtFirst() => Verify.VerifyAsync("""
+        class Ledger
+        {
+            // Applying [Sanctuary] twice is a compiler error. The analyzer reads the first and does not fail.
             [{|SNC1007:Sanctuary("ledger")|}]
-            [Sanctuary("rates", "audit", Mode = LeaseMode.Read)]
+            [{|CS0579:Sanctuary|}("rates", Mode = LeaseMode.Read)]
             public Task PostAsync() => Task.CompletedTask;
         }
         """);
 
     [Fact]
-    public Task CodeFix_TwoAttributes() => Fix.VerifyAsync(
+    public Task CodeFix_ReadAndWriteLists() => Fix.VerifyAsync(
         """
         class Ledger
         {
-            [{|SNC1007:Sanctuary("ledger")|}, Sanctuary("rates", Mode = LeaseMode.Read)]
+            [{|SNC1007:Sanctuary("ledger", Read = new[] { "rates" }, Write = new[] { "books" })|}]
             public Task PostAsync() => Task.CompletedTask;
         }
         """,
         """
         partial class Ledger
         {
-            [Sanctuary("ledger"), Sanctuary("rates", Mode = LeaseMode.Read)]
+            [Sanctuary("ledger", Read = new[] { "rates" }, Write = new[] { "books" })]
             public Task PostAsync() => Task.CompletedTask;
         }
         """);

@@ -90,106 +90,131 @@ public sealed class SNC3001_SelfDeadlockTests
         """);
 
     [Fact]
-    public Task ReadModeFromSecondAttribute_ProducesNoDiagnostic() => Verify.VerifyAsync("""
+    public Task ReadListedIds_ProduceNoDiagnostic() => Verify.VerifyAsync("""
         partial class Reports
         {
-            // Both sides hold "report" in Read mode, which SNC3001 leaves unreported.
-            [Sanctuary("ledger")]
-            [Sanctuary("report", Mode = LeaseMode.Read)]
+            // Every side holds "report" in Read mode, which SNC3001 leaves unreported.
+            [Sanctuary("ledger", Read = new[] { "report" })]
             public async Task ReadAsync()
             {
                 await ReadMoreAsync();
                 await ReadOnceMoreAsync();
+                await ReadOnlyAsync();
             }
 
             // Each callee's other resource sorts after "report", so the calls close no lock-order cycle.
-            [Sanctuary("summary")]
-            [Sanctuary("report", Mode = LeaseMode.Read)]
+            [Sanctuary("summary", Read = new[] { "report" })]
             public Task ReadMoreAsync() => Task.CompletedTask;
 
-            [Sanctuary("report", Mode = LeaseMode.Read)]
-            [Sanctuary("report", "tally", Mode = LeaseMode.Read)]
+            // "report" is listed twice, both times in Read mode.
+            [Sanctuary("report", "tally", Mode = LeaseMode.Read, Read = new[] { "report" })]
             public Task ReadOnceMoreAsync() => Task.CompletedTask;
+
+            [Sanctuary(Read = new[] { "report" })]
+            public Task ReadOnlyAsync() => Task.CompletedTask;
         }
         """);
 
     [Fact]
-    public Task ExclusiveModeFromSecondAttribute_IsReported() => Verify.VerifyAsync(
+    public Task ExclusiveCalleeOfReadId_IsReported() => Verify.VerifyAsync(
         """
         partial class Reports
         {
-            [Sanctuary("ledger")]
-            [Sanctuary("report", Mode = LeaseMode.Read)]
+            [Sanctuary("ledger", Read = new[] { "report" })]
             public async Task ReadAsync()
             {
                 await {|#0:RewriteAsync()|};
             }
 
-            [Sanctuary("summary", Mode = LeaseMode.Read)]
-            [Sanctuary("report")]
+            [Sanctuary("report", Read = new[] { "summary" })]
             public Task RewriteAsync() => Task.CompletedTask;
         }
         """,
         Verify.Diagnostic("SNC3001").WithLocation(0).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'RewriteAsync' declares it too"));
 
     [Fact]
-    public Task SameIdReadAndExclusive_IsReported() => Verify.VerifyAsync(
+    public Task IdInReadAndPositional_IsReported() => Verify.VerifyAsync(
         """
         partial class Reports
         {
-            [Sanctuary("report", Mode = LeaseMode.Read)]
+            [Sanctuary(Read = new[] { "report" })]
             public async Task ReadAsync()
             {
-                await {|#0:RewriteReadFirstAsync()|};
-                await {|#1:RewriteExclusiveFirstAsync()|};
+                await {|#0:RewriteAsync()|};
             }
 
-            // Callees: "report" in a Read and an Exclusive attribute, in both orders.
-            [Sanctuary("report", Mode = LeaseMode.Read)]
-            [Sanctuary("report")]
-            public Task RewriteReadFirstAsync() => Task.CompletedTask;
-
-            [Sanctuary("report")]
-            [Sanctuary("report", Mode = LeaseMode.Read)]
-            public Task RewriteExclusiveFirstAsync() => Task.CompletedTask;
+            // Callee: "report" positional (Exclusive) and in Read, so it is held Exclusive.
+            [Sanctuary("report", Read = new[] { "report" })]
+            public Task RewriteAsync() => Task.CompletedTask;
 
             // Caller: the merged hold of "summary" is Exclusive, so even a Read callee waits for it.
-            [Sanctuary("summary", Mode = LeaseMode.Read)]
-            [Sanctuary("summary")]
+            [Sanctuary("summary", Read = new[] { "summary" })]
             public async Task SummarizeAsync()
             {
-                await {|#2:ReadSummaryAsync()|};
+                await {|#1:ReadSummaryAsync()|};
             }
 
-            [Sanctuary("summary", Mode = LeaseMode.Read)]
+            [Sanctuary(Read = new[] { "summary" })]
             public Task ReadSummaryAsync() => Task.CompletedTask;
         }
         """,
-        Verify.Diagnostic("SNC3001").WithLocation(0).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'RewriteReadFirstAsync' declares it too"),
-        Verify.Diagnostic("SNC3001").WithLocation(1).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'RewriteExclusiveFirstAsync' declares it too"),
-        Verify.Diagnostic("SNC3001").WithLocation(2).WithArguments("resource 'summary'", "declared by the [Sanctuary] attribute of 'Reports.SummarizeAsync', and 'ReadSummaryAsync' declares it too"));
+        Verify.Diagnostic("SNC3001").WithLocation(0).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'RewriteAsync' declares it too"),
+        Verify.Diagnostic("SNC3001").WithLocation(1).WithArguments("resource 'summary'", "declared by the [Sanctuary] attribute of 'Reports.SummarizeAsync', and 'ReadSummaryAsync' declares it too"));
 
     [Fact]
-    public Task MergedUpgradeableOrWrite_IsReported() => Verify.VerifyAsync(
+    public Task UpgradeableOrWriteCallee_IsReported() => Verify.VerifyAsync(
         """
         partial class Reports
         {
-            [Sanctuary("report", Mode = LeaseMode.Read)]
+            [Sanctuary(Read = new[] { "report" })]
             public async Task ReadAsync()
             {
                 await {|#0:UpgradeAsync()|};
                 await {|#1:WriteAsync()|};
+                await {|#2:WriteOnlyAsync()|};
             }
 
-            [Sanctuary("report", Mode = LeaseMode.Read)]
-            [Sanctuary("report", Mode = LeaseMode.UpgradeableRead)]
+            // Read merged with UpgradeableRead is UpgradeableRead.
+            [Sanctuary("report", Mode = LeaseMode.UpgradeableRead, Read = new[] { "report" })]
             public Task UpgradeAsync() => Task.CompletedTask;
 
-            [Sanctuary("report", Mode = LeaseMode.UpgradeableRead)]
-            [Sanctuary("report", Mode = LeaseMode.Write)]
+            // UpgradeableRead merged with Write is Write.
+            [Sanctuary("report", Mode = LeaseMode.UpgradeableRead, Write = new[] { "report" })]
             public Task WriteAsync() => Task.CompletedTask;
+
+            // Read merged with Write is Write.
+            [Sanctuary(Read = new[] { "report" }, Write = new[] { "report" })]
+            public Task WriteOnlyAsync() => Task.CompletedTask;
         }
         """,
         Verify.Diagnostic("SNC3001").WithLocation(0).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'UpgradeAsync' declares it too"),
-        Verify.Diagnostic("SNC3001").WithLocation(1).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'WriteAsync' declares it too"));
+        Verify.Diagnostic("SNC3001").WithLocation(1).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'WriteAsync' declares it too"),
+        Verify.Diagnostic("SNC3001").WithLocation(2).WithArguments("resource 'report'", "declared by the [Sanctuary] attribute of 'Reports.ReadAsync', and 'WriteOnlyAsync' declares it too"));
+
+    [Fact]
+    public Task CollectionExpressionModes_ReadAsArrays() => Verify.VerifyAsync(
+        """
+        partial class Reports
+        {
+            // Collection expressions (C# 12) in Read and Write are read as array creations are.
+            [Sanctuary("ledger", Read = ["report"])]
+            public async Task ReadAsync()
+            {
+                await ReadMoreAsync();
+            }
+
+            [Sanctuary(Read = ["report"])]
+            public Task ReadMoreAsync() => Task.CompletedTask;
+
+            [Sanctuary(Write = ["summary"])]
+            public async Task WriteAsync()
+            {
+                await {|#0:SummarizeAsync()|};
+            }
+
+            [Sanctuary(Read = ["summary"])]
+            public Task SummarizeAsync() => Task.CompletedTask;
+        }
+        """,
+        Verify.Diagnostic("SNC3001").WithLocation(0).WithArguments("resource 'summary'", "declared by the [Sanctuary] attribute of 'Reports.WriteAsync', and 'SummarizeAsync' declares it too"));
 }

@@ -86,13 +86,12 @@ public sealed class SNC3003_LockOrderCycleTests
         Verify.Diagnostic("SNC3003").WithLocation(1).WithArguments("resource 'accounts'", "'Ledger._journal'", "'Ledger._journal' taken while holding resource 'accounts' in 'Ledger.PostAsync'"));
 
     [Fact]
-    public Task CycleThroughSplitSanctuaryAttributes_IsReported() => Verify.VerifyAsync(
+    public Task CycleThroughReadResource_IsReported() => Verify.VerifyAsync(
         """
         partial class Ledger
         {
-            // Two attributes make one acquisition: "accounts" and then "journal", in ordinal order.
-            [Sanctuary("accounts")]
-            [{|#0:Sanctuary("journal", Mode = LeaseMode.Read)|}]
+            // One acquisition whatever the modes: "accounts" and then "journal", in ordinal order.
+            [{|#0:Sanctuary("accounts", Read = new[] { "journal" })|}]
             public Task PostAsync() => Task.CompletedTask;
 
             [Sanctuary("journal")]

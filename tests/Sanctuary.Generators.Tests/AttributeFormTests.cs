@@ -47,9 +47,8 @@ public class AttributeFormTests
     [InlineData("""[SanctuaryAttribute("ledger", "audit")]""")]
     [InlineData("""[global::Sanctuary.Sanctuary("ledger", "audit")]""")]
     [InlineData("""[Sanctuary("led" + "ger", "audit")]""")]
-    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit")]""")]
-    [InlineData("""[Sanctuary("audit"), Sanctuary("ledger")]""")]
-    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit", Mode = LeaseMode.Exclusive)]""")]
+    [InlineData("""[Sanctuary("ledger", "audit", Read = new string[0])]""")]
+    [InlineData("""[Sanctuary("ledger", "audit", Write = [])]""")]
     public void LegalForm_GeneratesTheSameCodeAsThePlainForm(string attributes, string? ledgerId = null)
     {
         string expected = ledgerId is null ? s_plain : Generate($"""[Sanctuary("{ledgerId}", "audit")]""");
@@ -57,13 +56,24 @@ public class AttributeFormTests
     }
 
     [Theory]
+    [InlineData("""[Sanctuary("ledger", Read = ["audit"])]""")]
+    [InlineData("""[Sanctuary(resources: new[] { "ledger" }, Read = new string[] { "audit" })]""")]
+    [InlineData("""[Sanctuary("ledger", Read = new[] { "audit" }, Mode = LeaseMode.Exclusive)]""")]
+    [InlineData("""[Sanctuary(new[] { "ledger" }, Read = new[] { "aud" + "it" })]""")]
+    public void ReadForms_GenerateSameCode(string attributes)
+    {
+        Assert.Equal(Generate("""[Sanctuary("ledger", Read = new[] { "audit" })]"""), Generate(attributes));
+    }
+
+    [Theory]
     [InlineData("""[Sanctuary(42)]""", "SNC4016")]
     [InlineData("""[Sanctuary("ledger", 42)]""", "SNC4016")]
     [InlineData("""[Sanctuary("ledger", TimeoutMilliseconds = "5")]""", "SNC4016")]
     [InlineData("""[Sanctuary("ledger", Priority = LeaseMode.Read)]""", "SNC4016")]
-    [InlineData("""[Sanctuary("ledger", TimeoutMilliseconds = 5)] [Sanctuary("audit", TimeoutMilliseconds = 6)]""", "SNC4018")]
-    [InlineData("""[Sanctuary("ledger", Priority = LockPriority.High), Sanctuary("audit", Priority = LockPriority.Normal)]""", "SNC4018")]
-    [InlineData("""[Sanctuary("ledger")] [Sanctuary(42)]""", "SNC4016")]
+    [InlineData("""[Sanctuary("ledger", Read = "audit")]""", "SNC4016")]
+    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit")]""", "SNC4018")]
+    [InlineData("""[Sanctuary("ledger"), Sanctuary("ledger")]""", "SNC4018")]
+    [InlineData("""[Sanctuary("ledger")] [Sanctuary("audit", Mode = LeaseMode.Read)]""", "SNC4018")]
     public void IllegalForm_ReportsADiagnosticAndGeneratesNothing(string attributes, string id)
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude.Replace("ATTRIBUTES", attributes, StringComparison.Ordinal));
@@ -85,6 +95,11 @@ public class AttributeFormTests
             """[Sanctuary("a", TimeoutMilliseconds = int.MaxValue + 1L)]""",
             """[Sanctuary(NoSuchConstant)]""",
             """[Sanctuary("{amount", "{amount}")]""",
+            """[Sanctuary(Read = 5)]""",
+            """[Sanctuary(Read = null)]""",
+            """[Sanctuary("a", Write = new string[] { null })]""",
+            """[Sanctuary("a", Read = new[] { NoSuchConstant })]""",
+            """[Sanctuary("a", Read = new object[] { "b" })]""",
         };
 
         foreach (string attribute in attributes)

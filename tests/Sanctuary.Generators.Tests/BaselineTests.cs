@@ -65,8 +65,7 @@ public class BaselineTests
 
             public partial class Quotes
             {
-                [Sanctuary("quotes", TimeoutMilliseconds = 500)]
-                [Sanctuary("rates", "calendar", Mode = LeaseMode.Read)]
+                [Sanctuary("quotes", Read = new[] { "rates", "calendar" }, TimeoutMilliseconds = 500)]
                 public partial decimal Publish(decimal amount);
 
                 private decimal PublishCore(decimal amount) => amount;
@@ -87,8 +86,7 @@ public class BaselineTests
 
             public partial class Statements
             {
-                [Sanctuary("statement:{account}")]
-                [Sanctuary("account:{account}", "rates", Mode = LeaseMode.Read)]
+                [Sanctuary("statement:{account}", Read = new[] { "account:{account}", "rates" })]
                 public partial void Print(long account);
 
                 private void PrintCore(long account) { }

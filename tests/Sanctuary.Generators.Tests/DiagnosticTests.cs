@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -425,33 +426,28 @@ public class DiagnosticTests
             """.Replace("OPTION", option, System.StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData("Priority = LockPriority.High", "Priority = LockPriority.Low")]
-    [InlineData("TimeoutMilliseconds = 100", "TimeoutMilliseconds = 200")]
-    [InlineData("TimeToLiveMilliseconds = 1000", "TimeToLiveMilliseconds = 2000")]
-    [InlineData("HeartbeatMilliseconds = 100", "HeartbeatMilliseconds = 200")]
-    public void ConflictingOptions_ReportSNC4018(string first, string second)
+    [Fact]
+    public void AppliedTwice_ReportsSNC4018()
     {
         AssertReported("SNC4018", """
             public partial class Ledger
             {
-                [Sanctuary("a", FIRST)]
-                [Sanctuary("b", Mode = LeaseMode.Read, SECOND)]
+                [Sanctuary("a")]
+                [Sanctuary("b", Mode = LeaseMode.Read)]
                 public partial void Post();
 
                 private void PostCore() { }
             }
-            """.Replace("FIRST", first, System.StringComparison.Ordinal).Replace("SECOND", second, System.StringComparison.Ordinal));
+            """, compilerErrorExpected: true);
     }
 
     [Fact]
-    public void OptionSetOnce_AppliesToAll()
+    public void ReadAndWrite_GetTheirOwnOptions()
     {
         GeneratorRun run = GeneratorHarness.Run(Usings + """
             public partial class Ledger
             {
-                [Sanctuary("a", TimeoutMilliseconds = 250, Priority = LockPriority.High)]
-                [Sanctuary("b", Mode = LeaseMode.Read, TimeoutMilliseconds = 250)]
+                [Sanctuary("a", Read = new[] { "b" }, Write = new[] { "c" }, TimeoutMilliseconds = 250, Priority = LockPriority.High)]
                 public partial void Post();
 
                 private void PostCore() { }
@@ -462,26 +458,14 @@ public class DiagnosticTests
         GeneratorHarness.AssertCompiles(run);
         string source = run.SingleSource;
 
-        // Each mode has its own cached options, and both carry the method-wide settings.
-        Assert.Contains("ExclusiveOptions = new", source, System.StringComparison.Ordinal);
-        Assert.Contains("ReadOptions = new", source, System.StringComparison.Ordinal);
-        Assert.Equal(2, source.Split("WaitTimeout = global::System.TimeSpan.FromMilliseconds(250)").Length - 1);
-        Assert.Equal(2, source.Split("Priority = global::Sanctuary.LockPriority.High").Length - 1);
-    }
-
-    [Fact]
-    public void SplitHeartbeatTooLong_ReportsSNC4017()
-    {
-        AssertReported("SNC4017", """
-            public partial class Ledger
-            {
-                [Sanctuary("a", TimeToLiveMilliseconds = 100)]
-                [Sanctuary("b", HeartbeatMilliseconds = 100)]
-                public partial void Post();
-
-                private void PostCore() { }
-            }
-            """);
+        // Each mode has its own cached options, and all carry the attribute's other settings.
+        Assert.Contains("ExclusiveOptions = new", source, StringComparison.Ordinal);
+        Assert.Contains("ReadOptions = new", source, StringComparison.Ordinal);
+        Assert.Contains("WriteOptions = new", source, StringComparison.Ordinal);
+        Assert.Equal(3, source.Split("WaitTimeout = global::System.TimeSpan.FromMilliseconds(250)").Length - 1);
+        Assert.Equal(3, source.Split("Priority = global::Sanctuary.LockPriority.High").Length - 1);
+        Assert.Contains("GetHandle(\"b\", global::Sanctuary.LeaseMode.Read,", source, StringComparison.Ordinal);
+        Assert.Contains("GetHandle(\"c\", global::Sanctuary.LeaseMode.Write,", source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -490,8 +474,7 @@ public class DiagnosticTests
         GeneratorRun run = GeneratorHarness.Run(Usings + """
             public partial class Ledger
             {
-                [Sanctuary("a", "shared")]
-                [Sanctuary("shared", "b", Mode = LeaseMode.Read)]
+                [Sanctuary("a", "shared", Read = new[] { "shared", "b" })]
                 public partial void Post();
 
                 private void PostCore() { }
@@ -500,25 +483,26 @@ public class DiagnosticTests
 
         Assert.Equal(new[] { "SNC4022" }, run.DiagnosticIds);
         Diagnostic warning = run.GeneratorDiagnostics.Single();
+        string message = warning.GetMessage(CultureInfo.InvariantCulture);
         Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
-        Assert.Contains("'shared'", warning.GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
-        Assert.Contains("as Exclusive", warning.GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        Assert.Contains("'shared'", message, StringComparison.Ordinal);
+        Assert.Contains("as Exclusive", message, StringComparison.Ordinal);
+        Assert.Contains("Read = new[] { \"shared\", \"b\" }", warning.Location.SourceTree!.GetText().ToString(warning.Location.SourceSpan), StringComparison.Ordinal);
         GeneratorHarness.AssertCompiles(run);
 
         // "shared" is taken once, by an exclusive handle; "b" by a read handle.
         string source = run.SingleSource;
         Assert.Single(source.Split("GetHandle(\"shared\")").Skip(1));
-        Assert.Contains("GetHandle(\"b\", global::Sanctuary.LeaseMode.Read,", source, System.StringComparison.Ordinal);
+        Assert.Contains("GetHandle(\"b\", global::Sanctuary.LeaseMode.Read,", source, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void TemplateListedInTwoModes_WarnsSNC4022()
+    public void TemplateInReadAndWrite_WarnsSNC4022()
     {
         GeneratorRun run = GeneratorHarness.Run(Usings + """
             public partial class Ledger
             {
-                [Sanctuary("account:{id}", Mode = LeaseMode.Read)]
-                [Sanctuary("account:{id}", Mode = LeaseMode.UpgradeableRead)]
+                [Sanctuary(Read = new[] { "account:{id}" }, Write = new[] { "account:{id}" })]
                 public partial void Post(int id);
 
                 private void PostCore(int id) { }
@@ -526,19 +510,19 @@ public class DiagnosticTests
             """);
 
         Assert.Equal(new[] { "SNC4022" }, run.DiagnosticIds);
-        Assert.Contains("as UpgradeableRead", run.GeneratorDiagnostics.Single().GetMessage(CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        Assert.Contains("as Write", run.GeneratorDiagnostics.Single().GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         GeneratorHarness.AssertCompiles(run);
-        Assert.Single(run.SingleSource.Split("LeaseMode.UpgradeableRead),").Skip(1));
+        Assert.Single(run.SingleSource.Split("LeaseMode.Write),").Skip(1));
+        Assert.DoesNotContain("LeaseMode.Read),", run.SingleSource, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void IdRepeatedAcrossAttributes_WarnsSNC4013()
+    public void IdRepeatedInRead_WarnsSNC4013()
     {
         GeneratorRun run = GeneratorHarness.Run(Usings + """
             public partial class Ledger
             {
-                [Sanctuary("a", "x")]
-                [Sanctuary("x", "b")]
+                [Sanctuary("a", Read = new[] { "x", "x" })]
                 public partial void Post();
 
                 private void PostCore() { }
@@ -550,18 +534,63 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void SecondAttributeWithoutIds_ReportsSNC4011()
+    public void EmptyReadWithoutIds_ReportsSNC4011()
     {
         AssertReported("SNC4011", """
             public partial class Ledger
             {
-                [Sanctuary("a")]
-                [Sanctuary(Mode = LeaseMode.Read)]
+                [Sanctuary(Read = new string[0])]
                 public partial void Post();
 
                 private void PostCore() { }
             }
             """);
+    }
+
+    [Fact]
+    public void InvalidIdInWrite_ReportsSNC4012AtWrite()
+    {
+        GeneratorRun run = AssertReported("SNC4012", """
+            public partial class Ledger
+            {
+                [Sanctuary("a", Write = new[] { "b", "" })]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """);
+
+        Diagnostic reported = run.GeneratorDiagnostics.Single(diagnostic => diagnostic.Id == "SNC4012");
+        Assert.Contains("Write[1]", reported.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.StartsWith("Write =", reported.Location.SourceTree!.GetText().ToString(reported.Location.SourceSpan), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadIdNamingMissingParameter_ReportsSNC4014()
+    {
+        AssertReported("SNC4014", """
+            public partial class Ledger
+            {
+                [Sanctuary("a", Read = new[] { "rates:{day}" })]
+                public partial void Post(int date);
+
+                private void PostCore(int date) { }
+            }
+            """);
+    }
+
+    [Fact]
+    public void ReadOfWrongType_ReportsSNC4016()
+    {
+        AssertReported("SNC4016", """
+            public partial class Ledger
+            {
+                [Sanctuary("a", Read = new[] { 1, 2 })]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """, compilerErrorExpected: true);
     }
 
     [Fact]

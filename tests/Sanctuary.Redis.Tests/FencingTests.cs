@@ -110,11 +110,12 @@ public sealed class FencingTests
         Assert.True(leaseB.FencingToken > leaseA.FencingToken, $"B's token {leaseB.FencingToken} should exceed A's {leaseA.FencingToken}");
         Assert.True(resource.TryWrite(leaseB.FencingToken, "B"));
 
-        // A's lost token fired no later than the time-to-live after its last successful renewal,
-        // give or take the latency of the registry's timer on a busy machine.
-        Assert.NotEqual(0, lostAt);
+        // A's lost token fires about the time-to-live after its last successful renewal. The
+        // registry's timer runs on the thread pool, which a loaded machine can delay, so the bound
+        // allows a second time-to-live of slack.
+        await Eventually(() => Task.FromResult(Volatile.Read(ref lostAt) != 0), "A's lost token");
         Assert.True(
-            Stopwatch.GetElapsedTime(lastRenewal, lostAt) <= timeToLive + TimeSpan.FromMilliseconds(250),
+            Stopwatch.GetElapsedTime(lastRenewal, lostAt) <= timeToLive * 2,
             $"A learned of the loss {Stopwatch.GetElapsedTime(lastRenewal, lostAt).TotalMilliseconds:F0} ms after its last renewal; the time-to-live is 1000 ms.");
         Assert.Equal(LeaseState.Lost, leaseA.State);
 

@@ -85,7 +85,7 @@ internal sealed partial class BookAuditor(ResourceRegistry registry, NamedBank b
         yield return ("  wrong total / timed out", $"{WrongAudits:N0} / {TimedOut:N0}");
     }
 
-    [Sanctuary(NamedBank.BooksId, Mode = LeaseMode.Write, TimeoutMilliseconds = WaitTimeoutMilliseconds)]
+    [Sanctuary(Write = [NamedBank.BooksId], TimeoutMilliseconds = WaitTimeoutMilliseconds)]
     private partial Task AuditAsync(CancellationToken cancellationToken);
 
     private async Task AuditAsyncCore(CancellationToken cancellationToken)

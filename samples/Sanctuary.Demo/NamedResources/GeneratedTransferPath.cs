@@ -10,10 +10,10 @@ namespace Sanctuary.Demo;
 /// (exclusively) and of <c>books</c> and <c>fx-rates</c> (for reading).
 /// </summary>
 /// <remarks>
-/// The two attributes make one acquisition. The generator formats the account ids and sorts them
-/// with the constant ids at run time, so this path takes the resources in the same ordinal order
-/// as every other path. A self-transfer takes its account once, and the timeout on the second
-/// attribute covers all the resources together.
+/// The attribute makes one acquisition of the ids it lists, whatever their mode. The generator
+/// formats the account ids and sorts them with the constant ids at run time, so this path takes
+/// the resources in the same ordinal order as every other path. A self-transfer takes its account
+/// once, and the timeout covers all the resources together.
 /// </remarks>
 internal sealed partial class GeneratedTransferPath(ResourceRegistry registry, NamedBank bank) : INamedTransferPath
 {
@@ -36,8 +36,7 @@ internal sealed partial class GeneratedTransferPath(ResourceRegistry registry, N
         }
     }
 
-    [Sanctuary("account:{from}", "account:{to}")]
-    [Sanctuary(NamedBank.RatesId, NamedBank.BooksId, Mode = LeaseMode.Read, TimeoutMilliseconds = 2000)]
+    [Sanctuary("account:{from}", "account:{to}", Read = [NamedBank.RatesId, NamedBank.BooksId], TimeoutMilliseconds = 2000)]
     private partial Task<bool> MoveAsync(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken);
 
     private async Task<bool> MoveAsyncCore(int from, int to, long amount, bool awaitInside, CancellationToken cancellationToken) =>

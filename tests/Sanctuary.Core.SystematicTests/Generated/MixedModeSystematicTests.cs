@@ -12,9 +12,9 @@ using Xunit.Abstractions;
 namespace Sanctuary.SystematicTests.Generated;
 
 /// <summary>
-/// Methods that hold one resource for writing and another for reading through two [Sanctuary]
-/// attributes each, in opposite roles, run under Coyote. The generated code sorts the ids of
-/// all attributes together, so no schedule deadlocks and readers never meet a writer. The twins
+/// Methods that hold one resource for writing and another for reading through one [Sanctuary]
+/// attribute each, in opposite roles, run under Coyote. The generated code sorts the ids of
+/// every mode together, so no schedule deadlocks and readers never meet a writer. The twins
 /// take the same resources in the written order, and Coyote must find their deadlock.
 /// </summary>
 public sealed class MixedModeSystematicTests
@@ -85,12 +85,10 @@ internal sealed partial class Clerk
         }
     }
 
-    [Sanctuary("x")]
-    [Sanctuary("y", Mode = LeaseMode.Read)]
+    [Sanctuary("x", Read = new[] { "y" })]
     private partial Task WriteXReadYAsync();
 
-    [Sanctuary("y", Mode = LeaseMode.Write)]
-    [Sanctuary("x", Mode = LeaseMode.Read)]
+    [Sanctuary(Write = new[] { "y" }, Read = new[] { "x" })]
     private partial Task WriteYReadXAsync();
 
     private Task WriteXReadYAsyncCore() => HoldAsync(_x, _y);

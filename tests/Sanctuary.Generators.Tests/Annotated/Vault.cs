@@ -65,16 +65,13 @@ public sealed partial class Vault
     [Sanctuary("report", Mode = LeaseMode.Write)]
     public partial Task WriteReportAsync();
 
-    [Sanctuary("page:{page}")]
-    [Sanctuary("report", Mode = LeaseMode.Read)]
+    [Sanctuary("page:{page}", Read = new[] { "report" })]
     public partial Task EditPageAsync(int page);
 
-    [Sanctuary("page:{page}")]
-    [Sanctuary("report", Mode = LeaseMode.Read)]
+    [Sanctuary("page:{page}", Read = ["report"])]
     public partial int EditPageSync(int page);
 
-    [Sanctuary("index")]
-    [Sanctuary("report", Mode = LeaseMode.Read)]
+    [Sanctuary("index", Read = new[] { "report" })]
     public partial Task RebuildIndexAsync();
 
     private Task TakeThreeAsyncCore(CancellationToken cancellationToken) => RunBodyAsync(cancellationToken);
