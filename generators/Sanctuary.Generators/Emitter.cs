@@ -151,6 +151,17 @@ internal static class Emitter
             writer.Open("try");
         }
 
+        if (model.Options.TimeToLiveMilliseconds > 0 && count > 1)
+        {
+            // The earlier leases' time-to-live runs while later resources are waited for: the
+            // body must not start if one of them has run out.
+            writer.Line("// A lease taken earlier may have expired while a later resource was waited for.");
+            for (int i = 0; i < count - 1; i++)
+            {
+                writer.Line(LeaseLocalPrefix + i.ToString(CultureInfo.InvariantCulture) + ".ThrowIfLost();");
+            }
+        }
+
         WriteBodyCall(writer, model);
 
         for (int i = count - 1; i >= 0; i--)

@@ -32,6 +32,11 @@ internal static class Parser
     private const string ReadProperty = "Read";
     private const string WriteProperty = "Write";
 
+    // Containing type, name, type parameters and parameter types with their ref kinds: unique per overload.
+    private static readonly SymbolDisplayFormat s_signatureFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithMemberOptions(SymbolDisplayMemberOptions.IncludeContainingType | SymbolDisplayMemberOptions.IncludeParameters)
+        .WithParameterOptions(SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut);
+
     // Fully qualified, with nullable annotations, so that the generated signature matches the declaration.
     private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -1022,7 +1027,8 @@ internal static class Parser
             };
             string name = EscapeIdentifier(parameter.Name);
             parameters.Add(new ParameterModel(name, parameter.Type.ToDisplayString(s_typeFormat), parameterModifiers, prefix));
-            if (cancellationToken is null && parameter.RefKind == RefKind.None && parameter.Type.ToDisplayString() == "System.Threading.CancellationToken")
+            // A token passed by value, in, ref or ref readonly is read on entry; an out token has no value yet.
+            if (cancellationToken is null && parameter.RefKind != RefKind.Out && parameter.Type.ToDisplayString() == "System.Threading.CancellationToken")
             {
                 cancellationToken = name;
             }
@@ -1038,7 +1044,8 @@ internal static class Parser
             }
         }
 
-        string signature = method.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        // The parameters are part of the signature, so overloads get their own file and helper.
+        string signature = method.ToDisplayString(s_signatureFormat);
         string hash = Fnv1a(signature).ToString("x8", CultureInfo.InvariantCulture);
         string? ns = method.ContainingNamespace is { IsGlobalNamespace: false } containingNamespace
             ? containingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty)

@@ -442,6 +442,56 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Overloads_GetTheirOwnFiles()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Accounts
+            {
+                [Sanctuary("account:{id}")]
+                public partial void Touch(int id);
+
+                [Sanctuary("account:{id}")]
+                public partial void Touch(string id);
+
+                [Sanctuary("account:{id}")]
+                public partial void Touch<T>(T id);
+
+                private void TouchCore(int id) { }
+
+                private void TouchCore(string id) { }
+
+                private void TouchCore<T>(T id) { }
+            }
+            """);
+
+        Assert.Empty(run.DiagnosticIds);
+        Assert.Equal(3, run.Result.GeneratedSources.Length);
+        Assert.Equal(3, run.Result.GeneratedSources.Select(source => source.HintName).Distinct().Count());
+        GeneratorHarness.AssertCompiles(run);
+    }
+
+    [Theory]
+    [InlineData("in CancellationToken token")]
+    [InlineData("ref CancellationToken token")]
+    [InlineData("ref readonly CancellationToken token")]
+    public void TokenByReference_FlowsIntoTheAcquire(string parameter)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("a", "b")]
+                public partial void Post(PARAMETER);
+
+                private void PostCore(PARAMETER) { }
+            }
+            """.Replace("PARAMETER", parameter, StringComparison.Ordinal));
+
+        Assert.Empty(run.DiagnosticIds);
+        GeneratorHarness.AssertCompiles(run);
+        Assert.Equal(2, run.SingleSource.Split("Options, token)").Length - 1);
+    }
+
+    [Fact]
     public void ReadAndWrite_GetTheirOwnOptions()
     {
         GeneratorRun run = GeneratorHarness.Run(Usings + """

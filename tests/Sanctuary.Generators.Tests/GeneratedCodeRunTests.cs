@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Time.Testing;
 using Sanctuary.Generators.Tests.Annotated;
 using Sanctuary.Generators.Tests.Annotated.Block;
 using Sanctuary.Resources;
@@ -340,6 +341,28 @@ public class GeneratedCodeRunTests
         Assert.Equal(1, vault.Runs);
         AssertAllFree(vault.Registry, "page:3");
         Assert.True(IsFree(vault.Registry, "report", LeaseMode.Write));
+    }
+
+    [Fact]
+    public async Task ExpiredEarlierLease_BodyDoesNotRun()
+    {
+        var time = new FakeTimeProvider();
+        using var registry = new ResourceRegistry(new ResourceRegistryOptions { TimeProvider = time });
+        var vault = new Vault(registry);
+        ResourceLease b = await registry.AcquireAsync("lease:b");
+
+        // The call holds "lease:a" and waits for "lease:b" past the 200 ms time-to-live of "lease:a".
+        Task call = vault.TakeExpiringAsync();
+        await WaitUntil(() => !IsFree(registry, "lease:a"));
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        Assert.True(IsFree(registry, "lease:a"), "The expired lease still holds lease:a.");
+        b.Dispose();
+
+        LeaseLostException lost = await Assert.ThrowsAsync<LeaseLostException>(() => call.WaitAsync(s_deadline));
+        Assert.Equal("lease:a", lost.ResourceId);
+        Assert.Equal(LeaseLossReason.Expired, lost.Reason);
+        Assert.Equal(0, vault.Runs);
+        AssertAllFree(registry, "lease:a", "lease:b");
     }
 
     [Fact]

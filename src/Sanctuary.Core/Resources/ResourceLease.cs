@@ -207,6 +207,31 @@ public readonly struct ResourceLease : IDisposable, IAsyncDisposable, IEquatable
     }
 
     /// <summary>
+    /// Throws <see cref="LeaseLostException"/> when the lease has been lost, for example because
+    /// its time-to-live ran out while the holder waited for other resources. Call it before work
+    /// that the lease must protect; it reads the lease's state and allocates nothing while held.
+    /// </summary>
+    /// <exception cref="LeaseLostException">The lease was lost, so the resource may belong to someone else.</exception>
+    /// <exception cref="InvalidOperationException">The lease was released, or it is a default lease.</exception>
+    public void ThrowIfLost()
+    {
+        LeaseState state = State;
+        if (state == LeaseState.Held)
+        {
+            return;
+        }
+
+        if (state == LeaseState.Lost)
+        {
+            throw new LeaseLostException(ResourceId!, LeaseId, LossReason, "start work under");
+        }
+
+        throw new InvalidOperationException(ResourceId is null
+            ? "This is a default lease, which was never granted. Acquire the resource first."
+            : $"The lease on resource '{ResourceId}' was already released. Acquire the resource again before the work it must protect.");
+    }
+
+    /// <summary>
     /// Releases the lease. With an external store, the local hold is freed at once and the store
     /// is told in the background; use <see cref="ReleaseAsync"/> to wait for the store.
     /// </summary>

@@ -74,6 +74,9 @@ public sealed partial class Vault
     [Sanctuary("index", Read = new[] { "report" })]
     public partial Task RebuildIndexAsync();
 
+    [Sanctuary("lease:a", "lease:b", TimeToLiveMilliseconds = 200)]
+    public partial Task TakeExpiringAsync();
+
     private Task TakeThreeAsyncCore(CancellationToken cancellationToken) => RunBodyAsync(cancellationToken);
 
     private Task TakeThreeWithTimeoutAsyncCore() => RunBodyAsync(CancellationToken.None);
@@ -117,6 +120,8 @@ public sealed partial class Vault
     }
 
     private Task RebuildIndexAsyncCore() => RunBodyAsync(CancellationToken.None);
+
+    private Task TakeExpiringAsyncCore() => RunBodyAsync(CancellationToken.None);
 
     private Task ReadReportAsyncCore() => RunBodyAsync(CancellationToken.None);
 
