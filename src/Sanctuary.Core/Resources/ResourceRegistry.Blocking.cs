@@ -130,7 +130,23 @@ public sealed partial class ResourceRegistry
         bool granted = false;
         try
         {
-            if (!entry.Gate.Enter(mode, options.Priority, units: 0, waitTimeout, cancellationToken, out ResourceGate.Hold hold))
+            bool entered;
+            ResourceGate.Hold hold;
+            try
+            {
+                entered = entry.Gate.Enter(mode, options.Priority, units: 0, waitTimeout, cancellationToken, out hold);
+            }
+            catch (OperationCanceledException cancelled) when (PrimitiveLacksResourceId(entry))
+            {
+                throw new ResourceWaitCanceledException(entry.Id, cancelled);
+            }
+            catch (ObjectDisposedException) when (IsDisposed)
+            {
+                // The registry disposed the gate, whose own message would name only the primitive.
+                throw CreateDisposed();
+            }
+
+            if (!entered)
             {
                 throw CreateUnavailable(entry, waitTimeout, null);
             }

@@ -9,8 +9,8 @@ namespace Sanctuary.Resources;
 // the calling thread through the primitive's own blocking acquire.
 public sealed partial class ResourceRegistry
 {
-    // The maximum timeout of one WaitHandle.WaitOne or Thread.Sleep call: both reject a TimeSpan
-    // over int.MaxValue milliseconds, so a longer pause waits in several steps.
+    // The maximum timeout of one WaitHandle.WaitOne call, which rejects a TimeSpan over
+    // int.MaxValue milliseconds, so a longer pause waits in several steps.
     private static readonly TimeSpan s_maxSingleWait = TimeSpan.FromMilliseconds(int.MaxValue);
 
     /// <summary>
@@ -36,10 +36,11 @@ public sealed partial class ResourceRegistry
     /// </para>
     /// <para>
     /// With a <see cref="MultiAcquireOptions.Retry"/> policy, the pause between attempts also
-    /// blocks the thread. With <see cref="TimeProvider.System"/> it waits on the token's wait
-    /// handle, or sleeps when the token cannot be cancelled. With another
+    /// blocks the thread. With <see cref="TimeProvider.System"/> it waits on a wait handle that
+    /// the token and the registry's disposal both set. With another
     /// <see cref="ResourceRegistryOptions.TimeProvider"/>, such as a fake clock in tests, that
-    /// clock must end the pause, so the thread waits for a delay task on it.
+    /// clock must end the pause, so the thread waits for a delay task on it. Either way the
+    /// token or the registry's disposal ends the pause at once.
     /// </para>
     /// <para>
     /// With an external <see cref="ResourceRegistryOptions.Store"/>, the thread also blocks on the
@@ -47,8 +48,8 @@ public sealed partial class ResourceRegistry
     /// </para>
     /// <para>
     /// A token that is already cancelled throws before any resource is taken. On a timeout, a
-    /// cancellation, the registry's disposal or any other exception, every resource already
-    /// taken is released in reverse order before the exception is thrown.
+    /// lost lease, a cancellation, the registry's disposal or any other exception, every resource
+    /// already taken is released in reverse order before the exception is thrown.
     /// </para>
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="resources"/> is null, or an id in it is null (the parameter name gives its position).</exception>
@@ -60,6 +61,12 @@ public sealed partial class ResourceRegistry
     /// <exception cref="ResourceUnavailableException">
     /// A resource could not be had in time. It names that resource and its holders; everything
     /// taken before it was released in reverse order.
+    /// </exception>
+    /// <exception cref="LeaseLostException">
+    /// A lease of the set was lost before the last resource was taken, typically because its
+    /// time-to-live ran out during the wait, and the retry policy allowed no further attempt.
+    /// Every lease of the set was released in reverse order. Give the leases a time-to-live
+    /// longer than the wait, or a heartbeat.
     /// </exception>
     /// <exception cref="OperationCanceledException">The token fired before or during the wait; everything taken was released.</exception>
     /// <exception cref="ObjectDisposedException">The registry was disposed, before the call or during the wait; everything taken was released.</exception>
@@ -91,6 +98,7 @@ public sealed partial class ResourceRegistry
     /// A resource could not be had in time. It names that resource and its holders; everything
     /// taken before it was released in reverse order.
     /// </exception>
+    /// <exception cref="LeaseLostException">A lease of the set was lost before the last resource was taken, and every lease was released.</exception>
     /// <exception cref="OperationCanceledException">The token fired before or during the wait; everything taken was released.</exception>
     /// <exception cref="ObjectDisposedException">The registry was disposed, before the call or during the wait; everything taken was released.</exception>
     public ResourceLeaseSet AcquireAll(IEnumerable<string> resourceIds, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
@@ -126,8 +134,6 @@ public sealed partial class ResourceRegistry
                     ResourceEntry entry = Join(request.ResourceId, request.Mode, leaseOptions.Priority);
                     leases[taken] = AcquireOnEntryBlocking(entry, request.Mode, remaining, leaseOptions, counted: true, cancellationToken);
                 }
-
-                return new ResourceLeaseSet(leases);
             }
             catch (ResourceUnavailableException unavailable)
             {
@@ -138,16 +144,33 @@ public sealed partial class ResourceRegistry
                 }
 
                 PauseBlocking(RetryPause(retry, attempt, deadline), cancellationToken);
+                continue;
             }
             catch
             {
                 ReleaseReverse(leases, taken);
                 throw;
             }
+
+            LeaseLostException? lost = ReleaseIfAnyLost(leases);
+            if (lost is null)
+            {
+                return new ResourceLeaseSet(leases);
+            }
+
+            // A lease lost to disposal ends the set like any acquire on a disposed registry.
+            ThrowIfDisposed();
+            if (!MayRetry(retry, attempt, deadline))
+            {
+                throw lost;
+            }
+
+            PauseBlocking(RetryPause(retry, attempt, deadline), cancellationToken);
         }
     }
 
-    // Blocks the calling thread for a backoff pause. Throws OperationCanceledException when the token fires first.
+    // Blocks the calling thread for a backoff pause. The registry's disposal ends it early with
+    // ObjectDisposedException, and the caller's token with OperationCanceledException.
     private void PauseBlocking(TimeSpan pause, CancellationToken cancellationToken)
     {
         if (pause <= TimeSpan.Zero)
@@ -155,27 +178,28 @@ public sealed partial class ResourceRegistry
             return;
         }
 
-        if (!ReferenceEquals(_clock.Provider, TimeProvider.System))
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, DisposalToken);
+        try
         {
-            // Only the registry's own clock can end the pause, so wait for a delay on it.
-            Task.Delay(pause, _clock.Provider, cancellationToken).GetAwaiter().GetResult();
-            return;
+            if (!ReferenceEquals(_clock.Provider, TimeProvider.System))
+            {
+                // Only the registry's own clock can end the pause, so wait for a delay on it.
+                Task.Delay(pause, _clock.Provider, linked.Token).GetAwaiter().GetResult();
+                return;
+            }
+
+            while (pause > TimeSpan.Zero)
+            {
+                TimeSpan step = pause < s_maxSingleWait ? pause : s_maxSingleWait;
+                linked.Token.WaitHandle.WaitOne(step);
+                linked.Token.ThrowIfCancellationRequested();
+                pause -= step;
+            }
         }
-
-        while (pause > TimeSpan.Zero)
+        catch (OperationCanceledException)
         {
-            TimeSpan step = pause < s_maxSingleWait ? pause : s_maxSingleWait;
-            if (cancellationToken.CanBeCanceled)
-            {
-                cancellationToken.WaitHandle.WaitOne(step);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-            else
-            {
-                Thread.Sleep(step);
-            }
-
-            pause -= step;
+            ThrowPauseEnded(cancellationToken);
+            throw;
         }
     }
 }

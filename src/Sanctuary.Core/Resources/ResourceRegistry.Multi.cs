@@ -25,12 +25,23 @@ public sealed partial class ResourceRegistry
     /// A resource could not be had in time. It names that resource and its holders; everything
     /// taken before it was released in reverse order.
     /// </exception>
-    /// <exception cref="OperationCanceledException">The token fired; everything taken was released.</exception>
+    /// <exception cref="LeaseLostException">
+    /// A lease of the set was lost before the last resource was taken, typically because its
+    /// time-to-live ran out during the wait, and the retry policy allowed no further attempt.
+    /// Every lease of the set was released in reverse order. Give the leases a time-to-live
+    /// longer than the wait, or a heartbeat.
+    /// </exception>
+    /// <exception cref="OperationCanceledException">The token fired, before anything was taken or during the wait; everything taken was released.</exception>
     /// <exception cref="ObjectDisposedException">The registry was disposed.</exception>
     public ValueTask<ResourceLeaseSet> AcquireAllAsync(IEnumerable<ResourceRequest> resources, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
     {
         ResourceRequest[] ordered = Normalize(resources, nameof(resources));
         options = PrepareMultiAcquire(options);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ResourceLeaseSet>(cancellationToken);
+        }
+
         return AcquireAllCoreAsync(ordered, options, cancellationToken);
     }
 
@@ -44,12 +55,18 @@ public sealed partial class ResourceRegistry
     /// <returns>The leases, in ordinal order of the ids.</returns>
     /// <exception cref="ArgumentException">The set is empty, or an id is null, empty or too long.</exception>
     /// <exception cref="ResourceUnavailableException">A resource could not be had in time; everything taken was released.</exception>
-    /// <exception cref="OperationCanceledException">The token fired; everything taken was released.</exception>
+    /// <exception cref="LeaseLostException">A lease of the set was lost before the last resource was taken, and every lease was released.</exception>
+    /// <exception cref="OperationCanceledException">The token fired, before anything was taken or during the wait; everything taken was released.</exception>
     /// <exception cref="ObjectDisposedException">The registry was disposed.</exception>
     public ValueTask<ResourceLeaseSet> AcquireAllAsync(IEnumerable<string> resourceIds, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
     {
         ResourceRequest[] ordered = NormalizeOwned(ToExclusiveRequests(resourceIds, nameof(resourceIds)), nameof(resourceIds));
         options = PrepareMultiAcquire(options);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ResourceLeaseSet>(cancellationToken);
+        }
+
         return AcquireAllCoreAsync(ordered, options, cancellationToken);
     }
 
@@ -85,8 +102,14 @@ public sealed partial class ResourceRegistry
     /// <param name="options">Shared timeout, lease options and retry; <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Token that abandons the wait and the work.</param>
     /// <returns>The work's result and the leases' details.</returns>
-    /// <exception cref="LeaseLostException">A lease was lost while the work ran; the work's result, if any, is discarded.</exception>
+    /// <exception cref="LeaseLostException">
+    /// A lease was lost while the work ran, and the work's result, if any, is discarded. Or a
+    /// lease was lost before the last resource was taken (see
+    /// <see cref="AcquireAllAsync(IEnumerable{ResourceRequest}, MultiAcquireOptions?, CancellationToken)"/>),
+    /// and the work did not run.
+    /// </exception>
     /// <exception cref="ResourceUnavailableException">A resource could not be had in time; the work did not run.</exception>
+    /// <exception cref="OperationCanceledException">The token fired. With a token cancelled before the call, nothing is taken and the work does not run.</exception>
     public async Task<LockedResult<T>> RunAsync<T>(IEnumerable<ResourceRequest> resources, Func<CancellationToken, Task<T>> work, MultiAcquireOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -145,8 +168,6 @@ public sealed partial class ResourceRegistry
                     ResourceEntry entry = Join(request.ResourceId, request.Mode, options.Lease.Priority);
                     leases[taken] = await AcquireOnEntry(entry, request.Mode, remaining, options.Lease, units: 0, counted: true, cancellationToken).ConfigureAwait(false);
                 }
-
-                return new ResourceLeaseSet(leases);
             }
             catch (ResourceUnavailableException unavailable)
             {
@@ -156,18 +177,77 @@ public sealed partial class ResourceRegistry
                     throw CreateSetUnavailable(unavailable, ordered, taken, options);
                 }
 
-                TimeSpan pause = RetryPause(retry, attempt, deadline);
-                if (pause > TimeSpan.Zero)
-                {
-                    await Task.Delay(pause, _clock.Provider, cancellationToken).ConfigureAwait(false);
-                }
+                await PauseAsync(RetryPause(retry, attempt, deadline), cancellationToken).ConfigureAwait(false);
+                continue;
             }
             catch
             {
                 ReleaseReverse(leases, taken);
                 throw;
             }
+
+            LeaseLostException? lost = ReleaseIfAnyLost(leases);
+            if (lost is null)
+            {
+                return new ResourceLeaseSet(leases);
+            }
+
+            // A lease lost to disposal ends the set like any acquire on a disposed registry.
+            ThrowIfDisposed();
+            if (!MayRetry(retry, attempt, deadline))
+            {
+                throw lost;
+            }
+
+            await PauseAsync(RetryPause(retry, attempt, deadline), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // Checks a set whose resources are all taken. A lease whose time-to-live ran out while a later
+    // resource was waited for may already belong to someone else. Then every lease is released in
+    // reverse order and the exception for the first lost one is returned, which the caller either
+    // retries or throws. Returns null when every lease is held.
+    private LeaseLostException? ReleaseIfAnyLost(ResourceLease[] leases)
+    {
+        int first = FirstLost(leases);
+        if (first < 0)
+        {
+            return null;
+        }
+
+        // Built before the release, which hands the lost lease's record on for reuse.
+        ResourceLease lost = leases[first];
+        var error = new LeaseLostException(lost.ResourceId!, lost.LeaseId, lost.LossReason, "complete the all-or-nothing acquire with");
+        ReleaseReverse(leases, leases.Length);
+        return error;
+    }
+
+    // Waits out a backoff pause on the registry's clock. The registry's disposal ends it early
+    // with ObjectDisposedException, and the caller's token with OperationCanceledException.
+    private async ValueTask PauseAsync(TimeSpan pause, CancellationToken cancellationToken)
+    {
+        if (pause <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, DisposalToken);
+        try
+        {
+            await Task.Delay(pause, _clock.Provider, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            ThrowPauseEnded(cancellationToken);
+            throw;
+        }
+    }
+
+    // Throws what ends a backoff pause early: the caller's cancellation, or else the registry's disposal.
+    private void ThrowPauseEnded(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
     }
 
     // Applies the default options, checks the lease options' rules that involve two properties

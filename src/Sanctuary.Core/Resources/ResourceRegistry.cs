@@ -58,6 +58,9 @@ public sealed partial class ResourceRegistry : IDisposable
     private long _renewals;
     private int _disposed;
 
+    // Source that Dispose cancels so that backoff pauses end at once. The first pause creates it.
+    private CancellationTokenSource? _disposal;
+
     /// <summary>Creates a registry with the embedded store and the system clock.</summary>
     public ResourceRegistry()
         : this(null, RegistryFaults.None)
@@ -126,6 +129,29 @@ public sealed partial class ResourceRegistry : IDisposable
     internal long Renewals => Interlocked.Read(ref _renewals);
 
     internal ulong Origin => _origin;
+
+    /// <summary>Token that fires when the registry is disposed. Only backoff pauses wait on it.</summary>
+    internal CancellationToken DisposalToken
+    {
+        get
+        {
+            CancellationTokenSource? source = Volatile.Read(ref _disposal);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _disposal, created, null) ?? created;
+            }
+
+            // Dispose sets its flag before it reads the field, and the exchange above publishes
+            // the field before this reads the flag, so at least one of the two cancels the source.
+            if (IsDisposed)
+            {
+                _ = source.CancelAsync();
+            }
+
+            return source.Token;
+        }
+    }
 
     private string DebuggerDisplay => $"{_entries.Count} resource(s), {_pools.Count} pool(s){(IsDisposed ? ", disposed" : string.Empty)}";
 
@@ -239,6 +265,10 @@ public sealed partial class ResourceRegistry : IDisposable
             entry.Gate.Dispose();
             LoseAllHolders(entry);
         }
+
+        // Last, and with the callbacks on the thread pool: a set woken from its backoff pause
+        // throws from there, so no caller's continuation runs inside Dispose.
+        _ = Volatile.Read(ref _disposal)?.CancelAsync();
     }
 
     // ---- Acquire ----------------------------------------------------------------------------
@@ -318,6 +348,15 @@ public sealed partial class ResourceRegistry : IDisposable
             catch (LockTimeoutException)
             {
                 throw CreateUnavailable(entry, waitTimeout, null);
+            }
+            catch (OperationCanceledException cancelled) when (PrimitiveLacksResourceId(entry))
+            {
+                throw new ResourceWaitCanceledException(entry.Id, cancelled);
+            }
+            catch (ObjectDisposedException) when (IsDisposed)
+            {
+                // The registry disposed the gate, whose own message would name only the primitive.
+                throw CreateDisposed();
             }
 
             // A grant that raced with Dispose is handed back: a disposed registry leases nothing.
@@ -1149,9 +1188,17 @@ public sealed partial class ResourceRegistry : IDisposable
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
-            throw new ObjectDisposedException(nameof(ResourceRegistry), "This resource registry has been disposed; it accepts no acquires. Create a new registry.");
+            throw CreateDisposed();
         }
     }
+
+    private static ObjectDisposedException CreateDisposed() =>
+        new(nameof(ResourceRegistry), "This resource registry has been disposed; it accepts no acquires. Create a new registry.");
+
+    // Whether the primitive's exceptions lack the resource id. A lock primitive serves many ids
+    // over its life (entries are pooled), so its name is not an id. A capacity pool's primitive
+    // is named after the pool id, so its own messages stay.
+    private static bool PrimitiveLacksResourceId(ResourceEntry entry) => entry.Gate.Kind != ResourceKind.Capacity;
 
     private void ThrowIfExternalStore(string resourceId)
     {

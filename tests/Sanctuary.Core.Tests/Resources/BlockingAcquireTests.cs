@@ -129,6 +129,54 @@ public sealed class BlockingAcquireTests
         Assert.True(again.IsHeld);
     }
 
+    [Theory]
+    [InlineData(LeaseMode.Exclusive, LockPriority.Normal, ResourceKind.Exclusive)]
+    [InlineData(LeaseMode.Write, LockPriority.Normal, ResourceKind.ReaderWriter)]
+    [InlineData(LeaseMode.Exclusive, LockPriority.High, ResourceKind.Priority)]
+    public async Task Acquire_CancelledWait_MessageNamesResource(LeaseMode mode, LockPriority priority, ResourceKind kind)
+    {
+        using var registry = new ResourceRegistry();
+        var options = new LeaseOptions { Mode = mode, Priority = priority };
+        ResourceLease holder = registry.Acquire("orders:7", options);
+        Assert.Equal(kind, Assert.Single(registry.GetSnapshot().Resources).Kind);
+        using var cancellation = new CancellationTokenSource();
+        Task<ResourceLease> waiting = Task.Factory.StartNew(
+            () => registry.Acquire("orders:7", options, cancellation.Token),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await WaitUntil(() => registry.GetSnapshot().Resources.Single().Waiters.Count == 1);
+
+        cancellation.Cancel();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Within(waiting, "the cancelled acquire"));
+        Assert.Contains("resource 'orders:7'", error.Message);
+        Assert.DoesNotContain("named resource", error.Message);
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.True(holder.IsHeld);
+        holder.Dispose();
+    }
+
+    [Fact]
+    public async Task Acquire_RegistryDisposedWhileWaiting_NamesRegistry()
+    {
+        var registry = new ResourceRegistry();
+        ResourceLease holder = registry.Acquire("orders:7");
+        Task<ResourceLease> waiting = Task.Factory.StartNew(
+            () => registry.Acquire("orders:7"),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await WaitUntil(() => registry.GetSnapshot().Resources.Single().Waiters.Count == 1);
+
+        registry.Dispose();
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => Within(waiting, "the blocked acquire"));
+        Assert.Equal(nameof(ResourceRegistry), error.ObjectName);
+        Assert.DoesNotContain("named resource", error.Message);
+        Assert.Equal(LeaseReleaseResult.Expired, holder.Release());
+    }
+
     [Fact]
     public void Acquire_TokenAlreadyCancelled_Throws()
     {

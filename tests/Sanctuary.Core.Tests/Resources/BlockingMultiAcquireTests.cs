@@ -441,6 +441,129 @@ public sealed class BlockingMultiAcquireTests
     }
 
     [Fact]
+    public async Task AcquireAll_LeaseExpiredWhileWaiting_ThrowsLeaseLost()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceHandle second = registry.GetHandle("p-b");
+            ResourceLease holder = second.Acquire(Owner("report-job"));
+            var options = new MultiAcquireOptions { Lease = new LeaseOptions { TimeToLive = TimeSpan.FromMilliseconds(200) } };
+            Task<ResourceLeaseSet> set = Waiters.RunOnOwnThread(() => registry.AcquireAll(new[] { "p-a", "p-b" }, options), "blocking set");
+            Assert.True(Eventually.Holds(() => second.Entry.Gate.WaitingCount == 1), "the set never queued for 'p-b'");
+
+            // The set's lease on 'p-a' runs out while it waits for 'p-b', and another owner takes 'p-a'.
+            clock.Advance(TimeSpan.FromMilliseconds(200));
+            Assert.True(registry.TryAcquire("p-a", out ResourceLease successor, Owner("successor")), "'p-a' stayed held after its lease ran out");
+            clock.Advance(TimeSpan.FromMilliseconds(400));
+            holder.Dispose();
+
+            var error = await Assert.ThrowsAsync<LeaseLostException>(() => Within(set, "the blocking set"));
+            Assert.Equal("p-a", error.ResourceId);
+            Assert.Equal(LeaseLossReason.Expired, error.Reason);
+            Assert.NotEqual(successor.LeaseId, error.LeaseId);
+            Assert.Contains("Cannot complete the all-or-nothing acquire with lease", error.Message);
+            Assert.True(successor.IsHeld, "the failed set released the successor's lease");
+            Assert.False(second.Entry.Gate.IsHeld, "'p-b' stayed held after the set failed");
+            successor.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AcquireAll_LeaseExpiredWhileWaiting_RetryTakesFreshSet()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceHandle first = registry.GetHandle("p-a");
+            ResourceHandle second = registry.GetHandle("p-b");
+            ResourceLease holder = second.Acquire(Owner("report-job"));
+            var options = new MultiAcquireOptions
+            {
+                WaitTimeout = TimeSpan.FromSeconds(10),
+                Lease = new LeaseOptions { TimeToLive = TimeSpan.FromMilliseconds(200) },
+                Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromSeconds(5), InitialDelay = TimeSpan.FromMilliseconds(50), Jitter = 0 },
+            };
+            Task<ResourceLeaseSet> set = Waiters.RunOnOwnThread(() => registry.AcquireAll(new[] { "p-a", "p-b" }, options), "retrying set");
+            Assert.True(Eventually.Holds(() => second.Entry.Gate.WaitingCount == 1), "the set never queued for 'p-b'");
+            long lostToken = HolderToken(registry, "p-a");
+
+            clock.Advance(TimeSpan.FromMilliseconds(200));
+            Assert.False(first.Entry.Gate.IsHeld, "'p-a' stayed held after its lease ran out");
+            holder.Dispose();
+
+            // The failed attempt pauses on the fake clock; step until the second attempt completes.
+            Assert.True(Eventually.Holds(() =>
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(10));
+                return set.IsCompleted;
+            }), "the set never made its second attempt");
+
+            using ResourceLeaseSet leases = await set;
+            Assert.True(leases.AllHeld);
+            Assert.True(leases["p-a"].FencingToken > lostToken, "the set kept the lease that had run out");
+        }
+    }
+
+    [Fact]
+    public async Task AcquireAll_DisposedDuringBackoff_ThrowsAtOnce()
+    {
+        var registry = new ResourceRegistry();
+        ResourceLease holder = registry.Acquire("b");
+        var options = new MultiAcquireOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromMilliseconds(10), InitialDelay = TimeSpan.FromHours(1), MaxDelay = TimeSpan.FromHours(1), Jitter = 0 },
+        };
+        var outcome = new TaskCompletionSource<ResourceLeaseSet>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                outcome.SetResult(registry.AcquireAll(new[] { "a", "b" }, options));
+            }
+            catch (Exception error)
+            {
+                outcome.SetException(error);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "backing-off set",
+        };
+        thread.Start();
+
+        // A blocked thread while 'a' is free and 'b' has no waiter is in the hour-long pause. A
+        // disposal that lands just before the pause must end the set the same way.
+        Assert.True(
+            Eventually.Holds(() => (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0 && HolderToken(registry, "a") == 0 && WaiterCount(registry, "b") == 0),
+            "the set never paused between attempts");
+        registry.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Within(outcome.Task, "the pausing set"));
+        Assert.Equal(LeaseReleaseResult.Expired, holder.Release());
+    }
+
+    [Fact]
+    public async Task AcquireAll_FakeClockDisposedDuringBackoff_ThrowsAtOnce()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        ResourceHandle b = registry.GetHandle("b");
+        b.Acquire();
+        var options = new MultiAcquireOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromMilliseconds(100), InitialDelay = TimeSpan.FromHours(1), MaxDelay = TimeSpan.FromHours(1), Jitter = 0 },
+        };
+        Task<ResourceLeaseSet> set = Waiters.RunOnOwnThread(() => registry.AcquireAll(new[] { "a", "b" }, options), "backing-off set");
+        Assert.True(Eventually.Holds(() => b.Entry.Gate.WaitingCount == 1), "the set never queued for 'b'");
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(Eventually.Holds(() => b.Entry.Gate.WaitingCount == 0 && HolderToken(registry, "a") == 0), "the first attempt never gave up");
+        registry.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Within(set, "the pausing set"));
+    }
+
+    [Fact]
     public void AcquireAll_StoreHoldsSecond_ReleasesFirst()
     {
         var (probe, clock) = CreateWithFakeClock();

@@ -153,6 +153,133 @@ public sealed class MultiAcquireTests
     }
 
     [Fact]
+    public async Task AlreadyCancelledToken_TakesNothing()
+    {
+        using var registry = new ResourceRegistry();
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        ValueTask<ResourceLeaseSet> ids = registry.AcquireAllAsync(new[] { "a", "b" }, null, cancellation.Token);
+        ValueTask<ResourceLeaseSet> requests = registry.AcquireAllAsync(new ResourceRequest[] { "a", "b" }, null, cancellation.Token);
+
+        Assert.True(ids.IsCanceled, "the ids form did not return a cancelled task");
+        Assert.True(requests.IsCanceled, "the requests form did not return a cancelled task");
+        var idsError = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await ids);
+        var requestsError = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await requests);
+        Assert.Equal(cancellation.Token, idsError.CancellationToken);
+        Assert.Equal(cancellation.Token, requestsError.CancellationToken);
+        Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Fact]
+    public async Task LeaseExpiredWhileWaiting_ThrowsLeaseLost()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceHandle second = registry.GetHandle("p-b");
+            ResourceLease holder = second.Acquire(Owner("report-job"));
+            var options = new MultiAcquireOptions { Lease = new LeaseOptions { TimeToLive = TimeSpan.FromMilliseconds(200) } };
+            ValueTask<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "p-a", "p-b" }, options);
+            Assert.Equal(1, second.Entry.Gate.WaitingCount);
+
+            // The set's lease on 'p-a' runs out while it waits for 'p-b', and another owner takes 'p-a'.
+            clock.Advance(TimeSpan.FromMilliseconds(200));
+            Assert.True(registry.TryAcquire("p-a", out ResourceLease successor, Owner("successor")), "'p-a' stayed held after its lease ran out");
+            clock.Advance(TimeSpan.FromMilliseconds(400));
+            holder.Dispose();
+
+            var error = await Assert.ThrowsAsync<LeaseLostException>(async () => await Within(set.AsTask(), "the set"));
+            Assert.Equal("p-a", error.ResourceId);
+            Assert.Equal(LeaseLossReason.Expired, error.Reason);
+            Assert.NotEqual(successor.LeaseId, error.LeaseId);
+            Assert.Contains("Cannot complete the all-or-nothing acquire with lease", error.Message);
+            Assert.True(successor.IsHeld, "the failed set released the successor's lease");
+            Assert.Equal(0, second.Entry.Gate.WaitingCount);
+            Assert.False(second.Entry.Gate.IsHeld, "'p-b' stayed held after the set failed");
+            successor.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task LeaseExpiredWhileWaiting_RetryTakesFreshSet()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceHandle first = registry.GetHandle("p-a");
+            ResourceHandle second = registry.GetHandle("p-b");
+            ResourceLease holder = second.Acquire(Owner("report-job"));
+            var options = new MultiAcquireOptions
+            {
+                WaitTimeout = TimeSpan.FromSeconds(10),
+                Lease = new LeaseOptions { TimeToLive = TimeSpan.FromMilliseconds(200) },
+                Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromSeconds(5), InitialDelay = TimeSpan.FromMilliseconds(50), Jitter = 0 },
+            };
+            Task<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "p-a", "p-b" }, options).AsTask();
+            Assert.Equal(1, second.Entry.Gate.WaitingCount);
+            long lostToken = HolderToken(registry, "p-a");
+
+            clock.Advance(TimeSpan.FromMilliseconds(200));
+            Assert.False(first.Entry.Gate.IsHeld, "'p-a' stayed held after its lease ran out");
+            holder.Dispose();
+
+            // The failed attempt pauses on the fake clock; step until the second attempt completes.
+            Assert.True(Eventually.Holds(() =>
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(10));
+                return set.IsCompleted;
+            }), "the set never made its second attempt");
+
+            await using ResourceLeaseSet leases = await set;
+            Assert.True(leases.AllHeld);
+            Assert.True(leases["p-a"].FencingToken > lostToken, "the set kept the lease that had run out");
+        }
+    }
+
+    [Fact]
+    public async Task DisposedDuringBackoff_ThrowsAtOnce()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        ResourceHandle first = registry.GetHandle("a");
+        ResourceHandle second = registry.GetHandle("b");
+        ResourceLease holder = second.Acquire();
+        var options = new MultiAcquireOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromMilliseconds(100), InitialDelay = TimeSpan.FromHours(1), MaxDelay = TimeSpan.FromHours(1), Jitter = 0 },
+        };
+        Task<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "a", "b" }, options).AsTask();
+        Assert.Equal(1, second.Entry.Gate.WaitingCount);
+
+        // The first attempt times out; the set then pauses for an hour of the fake clock.
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(Eventually.Holds(() => second.Entry.Gate.WaitingCount == 0 && !first.Entry.Gate.IsHeld), "the first attempt never gave up");
+        registry.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Within(set, "the pausing set"));
+        Assert.Equal(LeaseReleaseResult.Expired, holder.Release());
+    }
+
+    [Fact]
+    public async Task DisposedDuringBackoffSystemClock_ThrowsAtOnce()
+    {
+        var registry = new ResourceRegistry();
+        ResourceHandle first = registry.GetHandle("a");
+        ResourceHandle second = registry.GetHandle("b");
+        second.Acquire();
+        var options = new MultiAcquireOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 2, AttemptTimeout = TimeSpan.FromMilliseconds(10), InitialDelay = TimeSpan.FromHours(1), MaxDelay = TimeSpan.FromHours(1), Jitter = 0 },
+        };
+        Task<ResourceLeaseSet> set = registry.AcquireAllAsync(new[] { "a", "b" }, options).AsTask();
+        Assert.True(Eventually.Holds(() => second.Entry.Gate.WaitingCount == 0 && !first.Entry.Gate.IsHeld), "the first attempt never gave up");
+
+        registry.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Within(set, "the pausing set"));
+    }
+
+    [Fact]
     public async Task LeaseSet_AnyLeaseLost_TokenFires()
     {
         var (registry, clock) = CreateWithFakeClock();
@@ -167,4 +294,8 @@ public sealed class MultiAcquireTests
             Assert.Equal(new[] { LeaseReleaseResult.Expired, LeaseReleaseResult.Expired }, set.Release());
         }
     }
+
+    // The fencing token of the resource's sole holder, or 0 when no lease holds it.
+    private static long HolderToken(ResourceRegistry registry, string resourceId) =>
+        registry.GetSnapshot().Resources.FirstOrDefault(resource => resource.ResourceId == resourceId)?.Holders.SingleOrDefault()?.FencingToken ?? 0;
 }

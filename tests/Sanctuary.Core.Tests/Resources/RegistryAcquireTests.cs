@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Sanctuary.Resources;
@@ -136,6 +137,48 @@ public sealed class RegistryAcquireTests
         Assert.True(registry.TryAcquire("k", out ResourceLease again));
         again.Dispose();
         Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Theory]
+    [InlineData(LeaseMode.Exclusive, LockPriority.Normal, ResourceKind.Exclusive)]
+    [InlineData(LeaseMode.Write, LockPriority.Normal, ResourceKind.ReaderWriter)]
+    [InlineData(LeaseMode.Exclusive, LockPriority.High, ResourceKind.Priority)]
+    public async Task AcquireAsync_CancelledWait_MessageNamesResource(LeaseMode mode, LockPriority priority, ResourceKind kind)
+    {
+        using var registry = new ResourceRegistry();
+        var options = new LeaseOptions { Mode = mode, Priority = priority };
+        ResourceLease holder = await registry.AcquireAsync("orders:7", options);
+        Assert.Equal(kind, Assert.Single(registry.GetSnapshot().Resources).Kind);
+        using var cancellation = new CancellationTokenSource();
+        ValueTask<ResourceLease> waiting = registry.AcquireAsync("orders:7", options, cancellation.Token);
+
+        cancellation.Cancel();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Within(waiting.AsTask(), "the cancelled acquire"));
+        Assert.Contains("resource 'orders:7'", error.Message);
+        Assert.DoesNotContain("named resource", error.Message);
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.True(holder.IsHeld);
+        holder.Dispose();
+    }
+
+    [Theory]
+    [InlineData(LeaseMode.Exclusive, LockPriority.Normal)]
+    [InlineData(LeaseMode.Write, LockPriority.Normal)]
+    [InlineData(LeaseMode.Exclusive, LockPriority.High)]
+    public async Task Dispose_Waiter_ThrowsRegistryDisposed(LeaseMode mode, LockPriority priority)
+    {
+        var registry = new ResourceRegistry();
+        var options = new LeaseOptions { Mode = mode, Priority = priority };
+        ResourceLease holder = await registry.AcquireAsync("orders:7", options);
+        ValueTask<ResourceLease> waiter = registry.AcquireAsync("orders:7", options);
+
+        registry.Dispose();
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(async () => await Within(waiter.AsTask(), "the waiter"));
+        Assert.Equal(nameof(ResourceRegistry), error.ObjectName);
+        Assert.DoesNotContain("named resource", error.Message);
+        Assert.Equal(LeaseReleaseResult.Expired, holder.Release());
     }
 
     [Fact]

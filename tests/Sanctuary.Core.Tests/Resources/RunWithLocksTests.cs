@@ -79,6 +79,60 @@ public sealed class RunWithLocksTests
     }
 
     [Fact]
+    public async Task RunAsync_SetLeaseExpiredWhileWaiting_WorkDoesNotRun()
+    {
+        var (registry, clock) = CreateWithFakeClock();
+        using (registry)
+        {
+            ResourceHandle second = registry.GetHandle("p-b");
+            ResourceLease holder = second.Acquire(Owner("report-job"));
+            bool ran = false;
+            var options = new MultiAcquireOptions { Lease = new LeaseOptions { TimeToLive = TimeSpan.FromMilliseconds(200) } };
+            Task<LockedResult<int>> run = registry.RunAsync(
+                new ResourceRequest[] { "p-a", "p-b" },
+                token =>
+                {
+                    ran = true;
+                    return Task.FromResult(1);
+                },
+                options);
+            Assert.Equal(1, second.Entry.Gate.WaitingCount);
+
+            clock.Advance(TimeSpan.FromMilliseconds(600));
+            holder.Dispose();
+
+            var error = await Assert.ThrowsAsync<LeaseLostException>(() => Within(run, "the run"));
+            Assert.Equal("p-a", error.ResourceId);
+            Assert.Equal(LeaseLossReason.Expired, error.Reason);
+            Assert.False(ran, "the work ran although a lease of the set was lost");
+            Assert.False(second.Entry.Gate.IsHeld, "'p-b' stayed held after the run failed");
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_SetWithCancelledToken_TakesNothing()
+    {
+        using var registry = new ResourceRegistry();
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        bool ran = false;
+
+        Task<LockedResult<int>> run = registry.RunAsync(
+            new ResourceRequest[] { "a", "b" },
+            token =>
+            {
+                ran = true;
+                return Task.FromResult(1);
+            },
+            cancellationToken: cancellation.Token);
+
+        Assert.True(run.IsCanceled, "the run did not return a cancelled task");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.False(ran, "the work ran with a cancelled token");
+        Assert.Equal(0, registry.ResourceCount);
+    }
+
+    [Fact]
     public async Task RunAsync_CallerCancels_WorkTokenFiresAndCancellationPropagates()
     {
         using var registry = new ResourceRegistry();
