@@ -211,7 +211,7 @@ public sealed partial class AsyncLock
             return new Scope(this, token);
         }
 
-        node.WaitSync();
+        node.WaitSync(_timeProvider);
         bool throws = node.ThrowOnTimeout;
         int status = node.ConsumeSync(out long granted, out TimeSpan waited, out CancellationToken token2);
         Lease lease = ToLease(status, granted, throws, waited, token2);
@@ -291,7 +291,8 @@ public sealed partial class AsyncLock
         return node;
     }
 
-    // Timer callback: times out every waiter whose deadline has passed.
+    // Timer callback, also run by a blocked thread whose deadline has passed: times out every
+    // waiter whose deadline has passed.
     private void ExpireWaiters()
     {
         long state = EnterQueue();

@@ -443,6 +443,8 @@ public sealed partial class AsyncLock : IDisposable, IWaiterOwner
         ExitQueue(requeued);
     }
 
+    void IWaiterOwner.ExpireWaiters() => ExpireWaiters();
+
     void IWaiterOwner.RemoveAbandoned(WaiterNode node)
     {
         long state = EnterQueue();

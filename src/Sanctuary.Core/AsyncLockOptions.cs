@@ -48,6 +48,12 @@ public sealed class AsyncLockOptions
     /// Clock that measures wait timeouts and fires them. The default is <see cref="TimeProvider.System"/>;
     /// tests pass a fake clock to drive timeouts deterministically.
     /// </summary>
+    /// <remarks>
+    /// With <see cref="TimeProvider.System"/>, a thread waiting in a blocking acquire with a timeout
+    /// ends its own wait at the deadline, so its timeout needs no free thread-pool thread. With any
+    /// other provider, only the provider's timer, whose callback usually runs on the thread pool,
+    /// ends a wait.
+    /// </remarks>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     public TimeProvider TimeProvider
     {

@@ -367,7 +367,7 @@ public sealed partial class AsyncReaderWriterLock
             return token;
         }
 
-        node.WaitSync();
+        node.WaitSync(_timeProvider);
         bool throws = node.ThrowOnTimeout;
         int status = node.ConsumeSync(out long granted, out TimeSpan waited, out CancellationToken waitedToken);
         held = ThrowIfNotGranted(status, throws, waited, waitedToken);

@@ -526,6 +526,8 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
         ExitQueueAndDispatch(state);
     }
 
+    void IWaiterOwner.ExpireWaiters() => ExpireWaiters();
+
     void IWaiterOwner.CompeteAfterWake(WaiterNode node) =>
         Debug.Fail("The reader-writer lock hands off and never wakes a waiter to compete.");
 
@@ -537,6 +539,8 @@ public sealed partial class AsyncReaderWriterLock : IDisposable, IWaiterOwner
         }
     }
 
+    // Timer callback, also run by a blocked thread whose deadline has passed: times out every
+    // waiter whose deadline has passed, then admits the waiters that a timed-out writer blocked.
     private void ExpireWaiters()
     {
         long state = EnterQueue();

@@ -40,6 +40,12 @@ public sealed class AsyncReaderWriterLockOptions
     /// <summary>
     /// Clock that measures wait timeouts and fires them. The default is <see cref="TimeProvider.System"/>.
     /// </summary>
+    /// <remarks>
+    /// With <see cref="TimeProvider.System"/>, a thread waiting in a blocking acquire with a timeout
+    /// ends its own wait at the deadline, so its timeout needs no free thread-pool thread. With any
+    /// other provider, only the provider's timer, whose callback usually runs on the thread pool,
+    /// ends a wait.
+    /// </remarks>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     public TimeProvider TimeProvider
     {

@@ -445,7 +445,7 @@ public sealed partial class CapacityPool
             return new Scope(this, amount, stamp);
         }
 
-        node.WaitSync();
+        node.WaitSync(_timeProvider);
         bool throws = node.ThrowOnTimeout;
         int status = node.ConsumeSync(out long granted, out TimeSpan waited, out CancellationToken waitToken);
         Reservation reservation = ToReservation(status, amount, granted, throws, waited, waitToken);
@@ -532,8 +532,8 @@ public sealed partial class CapacityPool
         return node;
     }
 
-    // Timer callback: times out every request whose deadline has passed, then grants the
-    // requests behind them that now fit.
+    // Timer callback, also run by a blocked thread whose deadline has passed: times out every
+    // request whose deadline has passed, then grants the requests behind them that now fit.
     private void ExpireWaiters()
     {
         long state = EnterQueue();

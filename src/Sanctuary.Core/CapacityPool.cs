@@ -450,6 +450,8 @@ public sealed partial class CapacityPool : IDisposable, IWaiterOwner
         WaiterQueue.CompleteChain(granted);
     }
 
+    void IWaiterOwner.ExpireWaiters() => ExpireWaiters();
+
     void IWaiterOwner.CompeteAfterWake(WaiterNode node) =>
         Debug.Fail("A capacity pool grants requests directly and never wakes one to compete.");
 

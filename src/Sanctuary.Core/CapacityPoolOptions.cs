@@ -40,6 +40,12 @@ public sealed class CapacityPoolOptions
     /// Clock that measures wait timeouts and aging and fires timeouts. The default is
     /// <see cref="TimeProvider.System"/>; tests pass a fake clock to drive both deterministically.
     /// </summary>
+    /// <remarks>
+    /// With <see cref="TimeProvider.System"/>, a thread blocked in <c>Reserve</c> or <c>TryReserve</c>
+    /// with a timeout ends its own wait at the deadline, so its timeout needs no free thread-pool
+    /// thread. With any other provider, only the provider's timer, whose callback usually runs on
+    /// the thread pool, ends a wait.
+    /// </remarks>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     public TimeProvider TimeProvider
     {

@@ -374,7 +374,7 @@ public sealed partial class PriorityLock
             return new Scope(this, token);
         }
 
-        node.WaitSync();
+        node.WaitSync(_timeProvider);
         bool throws = node.ThrowOnTimeout;
         int status = node.ConsumeSync(out long granted, out TimeSpan waited, out CancellationToken waitToken);
         Lease lease = ToLease(status, granted, throws, waited, waitToken);
@@ -456,7 +456,8 @@ public sealed partial class PriorityLock
         return node;
     }
 
-    // Timer callback: times out every waiter whose deadline has passed.
+    // Timer callback, also run by a blocked thread whose deadline has passed: times out every
+    // waiter whose deadline has passed.
     private void ExpireWaiters()
     {
         long state = EnterQueue();

@@ -368,6 +368,8 @@ public sealed partial class PriorityLock : IDisposable, IWaiterOwner
         ExitQueue((state & ~CountMask) | ((long)_queue.Count << CountShift));
     }
 
+    void IWaiterOwner.ExpireWaiters() => ExpireWaiters();
+
     void IWaiterOwner.CompeteAfterWake(WaiterNode node) =>
         Debug.Fail("A priority lock always hands the lock over and never wakes a waiter to compete.");
 

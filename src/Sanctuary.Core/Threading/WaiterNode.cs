@@ -15,8 +15,10 @@ namespace Sanctuary.Threading;
 /// holding the queue bit of its state word, and hands the caller a <c>ValueTask</c> (async) or
 /// blocks on <see cref="WaitSync"/> (sync). Exactly one completer moves <see cref="Status"/> away
 /// from <see cref="WaiterStatus.Waiting"/> with one compare-and-swap: a releaser granting the
-/// lock, the timer, the cancellation callback or <c>Dispose</c>. The loser of that race leaves
-/// the node alone, so a grant never reaches a waiter that gave up.
+/// lock, the timer, the cancellation callback or <c>Dispose</c>. A blocked thread whose deadline
+/// passes may run the timer's path itself (<see cref="IWaiterOwner.ExpireWaiters"/>) and is then
+/// one more contender for that compare-and-swap. The loser of that race leaves the node alone,
+/// so a grant never reaches a waiter that gave up.
 /// </para>
 /// <para>
 /// The node goes back to the pool only after the waiter has read its outcome and after a
@@ -184,26 +186,41 @@ internal abstract class WaiterNode : IThreadPoolWorkItem
     /// Blocks the calling thread until the node has a final outcome, competing for the lock
     /// whenever it is woken in throughput mode; returns the outcome.
     /// </summary>
-    internal int WaitSync()
+    /// <param name="timeProvider">Clock of the owner's deadlines.</param>
+    /// <remarks>
+    /// With <see cref="TimeProvider.System"/> and a deadline, the thread ends its own wait: when
+    /// the deadline passes without a signal, it runs the owner's timer path
+    /// (<see cref="IWaiterOwner.ExpireWaiters"/>) on this thread, so a timeout needs no free
+    /// thread-pool thread for the timer callback. That path claims the node under the queue bit
+    /// like any other completer, so a grant that won the race is returned instead. Timestamps of
+    /// any other provider need not follow real time (a fake clock in tests), so its waiters
+    /// leave timeouts to the owner's timer alone.
+    /// </remarks>
+    internal int WaitSync(TimeProvider timeProvider)
     {
         Debug.Assert(IsSync, "Only sync nodes block.");
+        bool endsOwnWait = Deadline != long.MaxValue && ReferenceEquals(timeProvider, TimeProvider.System);
+        bool untilDeadline = endsOwnWait;
         while (true)
         {
-            lock (this)
+            if (!WaitForSignal(untilDeadline))
             {
-                while (!_signaled)
-                {
-                    Monitor.Wait(this);
-                }
-
-                // Consume the signal: a wake-up that follows a re-queue signals again.
-                _signaled = false;
+                // The deadline passed without a signal. The timer's path either claims this node
+                // as timed out and signals it, or finds it already claimed or woken, and then
+                // its completer signals it. Either way a signal follows, so wait for it without a
+                // deadline from here on.
+                untilDeadline = false;
+                Owner.ExpireWaiters();
+                continue;
             }
 
             int status = Status;
             if (status == WaiterStatus.Woken)
             {
+                // A woken waiter that loses the race is queued again, and then its deadline
+                // applies again.
                 Owner.CompeteAfterWake(this);
+                untilDeadline = endsOwnWait;
                 continue;
             }
 
@@ -212,6 +229,44 @@ internal abstract class WaiterNode : IThreadPoolWorkItem
                 return status;
             }
         }
+    }
+
+    // Waits for a signal from a completer or a wake-up and consumes it. With untilDeadline set,
+    // returns false instead once the system clock has reached Deadline without a signal.
+    private bool WaitForSignal(bool untilDeadline)
+    {
+        lock (this)
+        {
+            while (!_signaled)
+            {
+                if (!untilDeadline)
+                {
+                    Monitor.Wait(this);
+                    continue;
+                }
+
+                long remaining = Deadline - TimeProvider.System.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return false;
+                }
+
+                // Monitor.Wait may return early or spuriously, so the loop measures again.
+                Monitor.Wait(this, ToWaitMilliseconds(remaining));
+            }
+
+            // Consume the signal: a wake-up that follows a re-queue signals again.
+            _signaled = false;
+            return true;
+        }
+    }
+
+    // Converts system-clock ticks into a Monitor.Wait timeout, rounded up so that the wait does
+    // not end before the deadline, and capped at int.MaxValue milliseconds (about 24.8 days).
+    private static int ToWaitMilliseconds(long ticks)
+    {
+        double milliseconds = Math.Ceiling(ticks * 1000.0 / TimeProvider.System.TimestampFrequency);
+        return milliseconds >= int.MaxValue ? int.MaxValue : Math.Max(1, (int)milliseconds);
     }
 
     /// <summary>
@@ -322,6 +377,13 @@ internal interface IWaiterOwner
 {
     /// <summary>Unlinks a node whose waiter gave up, if it is still queued, and lets others through.</summary>
     void RemoveAbandoned(WaiterNode node);
+
+    /// <summary>
+    /// Times out every queued waiter whose deadline has passed and lets the waiters behind them
+    /// through: the path the deadline timer runs, also called by a blocked thread whose own
+    /// deadline has passed.
+    /// </summary>
+    void ExpireWaiters();
 
     /// <summary>Lets a woken node try to take the lock, or re-queues it at the front.</summary>
     void CompeteAfterWake(WaiterNode node);
