@@ -124,7 +124,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor SNC3001_SelfDeadlock = new(
         id: "SNC3001",
         title: "Do not acquire a lock that the method already holds",
-        messageFormat: "{0} is already held here ({1}); acquiring it again waits forever because Sanctuary locks are not reentrant",
+        messageFormat: "{0} is already held here ({1}); acquiring it again cannot succeed because Sanctuary locks are not reentrant, so it waits until its timeout, or forever without one",
         category: OrderingCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -1,41 +1,13 @@
-// These tests need the Sanctuary generator. The project defines SANCTUARY_GENERATOR next to the
-// generator's reference; without it this file is empty.
+// This scenario needs the Sanctuary generator. The project defines SANCTUARY_GENERATOR next to
+// the generator's reference; without it this file is empty.
 #if SANCTUARY_GENERATOR
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.Specifications;
 using Sanctuary.Resources;
-using Xunit;
-using Xunit.Abstractions;
 
 namespace Sanctuary.SystematicTests.Generated;
-
-/// <summary>
-/// Methods that hold one resource for writing and another for reading through one [Sanctuary]
-/// attribute each, in opposite roles, run under Coyote. The generated code sorts the ids of
-/// every mode together, so no schedule deadlocks and readers never meet a writer. The twins
-/// take the same resources in the written order, and Coyote must find their deadlock.
-/// </summary>
-public sealed class MixedModeSystematicTests
-{
-    private readonly ITestOutputHelper _output;
-
-    public MixedModeSystematicTests(ITestOutputHelper output)
-    {
-        _output = output;
-    }
-
-    [Fact]
-    public void OppositeRoles_NeverDeadlock() =>
-        Liveness().AssertNoBug(() => Clerk.OppositeRolesAsync(generated: true));
-
-    [Fact]
-    public void OppositeRolesInWrittenOrder_DeadlockIsFound() =>
-        Liveness().AssertBugFound(() => Clerk.OppositeRolesAsync(generated: false), "Deadlock detected");
-
-    private SystematicTest Liveness() => new(_output) { Iterations = 200, FailOnMaxSteps = true, MaxSteps = 5_000 };
-}
 
 /// <summary>Annotated methods that write one of x and y and read the other, and the scenario that runs them.</summary>
 internal sealed partial class Clerk
