@@ -67,6 +67,12 @@ internal sealed class Hold
     /// <summary>The LeaseMode value (see <see cref="LeaseModes"/>) of an attribute hold, or 0 (Exclusive) for other holds, whose mode is not tracked.</summary>
     public int Mode { get; init; }
 
+    /// <summary>
+    /// Whether the lease came from a reservation or from a registry acquire with options, whose
+    /// mode may be shared (read), so a second acquire of it may not wait.
+    /// </summary>
+    public bool MayBeShared { get; init; }
+
     /// <summary>The statement that acquired a lease, for fixes that move it.</summary>
     public SyntaxNode? Statement { get; init; }
 
@@ -370,7 +376,7 @@ internal sealed class BodyModel
             && TryGetRegion(invocation, top, localReferences, out TextSpan region, out bool closed, out string? leaseName, out local))
         {
             bool syncOnly = model.IsSyncOnlyLeaseType(info.LeaseType);
-            Holds.Add(new Hold(HoldKind.Lease, region, invocation.Syntax, leaseName is null ? display : "'" + leaseName + "'", localKey, globalKey, globalDisplay, syncOnly, closed) { Statement = statement, LockDisplay = display, Local = local });
+            Holds.Add(new Hold(HoldKind.Lease, region, invocation.Syntax, leaseName is null ? display : "'" + leaseName + "'", localKey, globalKey, globalDisplay, syncOnly, closed) { Statement = statement, LockDisplay = display, Local = local, MayBeShared = counting });
         }
 
         Acquires.Add(new AcquireSite(invocation.Syntax, waits, info.IsTry, localKey, globalKey, display, globalDisplay) { Statement = statement, Local = local, IsCounting = counting });

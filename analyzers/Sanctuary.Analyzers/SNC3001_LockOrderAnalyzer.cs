@@ -91,6 +91,7 @@ public sealed class SNC3001_LockOrderAnalyzer : DiagnosticAnalyzer
                 && hold.Site != site.Syntax
                 && hold.LocalKey == site.LocalKey
                 && !(hold.Mode == LeaseModes.Read && site.Mode == LeaseModes.Read)
+                && !(hold.MayBeShared && site.Mode == LeaseModes.Read)
                 && !(site.Local is not null && SymbolEqualityComparer.Default.Equals(site.Local, hold.Local)));
             if (held is null)
             {

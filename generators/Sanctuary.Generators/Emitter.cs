@@ -151,10 +151,10 @@ internal static class Emitter
             writer.Open("try");
         }
 
-        if (model.Options.TimeToLiveMilliseconds > 0 && count > 1)
+        if ((model.Options.TimeToLiveMilliseconds > 0 || model.Options.HeartbeatMilliseconds > 0) && count > 1)
         {
-            // The earlier leases' time-to-live runs while later resources are waited for: the
-            // body must not start if one of them has run out.
+            // The earlier leases can expire while later resources are waited for (a heartbeat
+            // alone gives them a time-to-live too): the body must not start if one was lost.
             writer.Line("// A lease taken earlier may have expired while a later resource was waited for.");
             for (int i = 0; i < count - 1; i++)
             {

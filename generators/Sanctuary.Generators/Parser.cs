@@ -154,10 +154,11 @@ internal static class Parser
     // Returns what was expected when the argument's type is wrong, or null when it fits.
     private static string? ExpectedType(string? property, ITypeSymbol? type)
     {
-        // A null literal has no type; it fits the positional string ids (and is reported there as empty).
+        // A null literal has no type. It fits the positional string ids (and is reported there as
+        // empty) and Read and Write, where it lists no id, as their default does.
         if (type is null)
         {
-            return property is null ? null : "a value";
+            return property is null or ReadProperty or WriteProperty ? null : "a value";
         }
 
         switch (property)

@@ -116,6 +116,22 @@ public sealed class SNC3001_SelfDeadlockTests
         """);
 
     [Fact]
+    public Task ReadCalleeUnderOptionsLease_NoDiagnostic() => Verify.VerifyAsync("""
+        partial class Quotes
+        {
+            // The options may ask for a shared (read) lease, so a read-only callee may not wait.
+            public void Price(Sanctuary.Resources.ResourceRegistry registry)
+            {
+                using Sanctuary.Resources.ResourceLease reader = registry.Acquire("rates", new Sanctuary.Resources.LeaseOptions { Mode = LeaseMode.Read });
+                Quote();
+            }
+
+            [Sanctuary(Read = new[] { "rates" })]
+            public void Quote() { }
+        }
+        """);
+
+    [Fact]
     public Task ExclusiveCalleeOfReadId_IsReported() => Verify.VerifyAsync(
         """
         partial class Reports

@@ -491,6 +491,28 @@ public class DiagnosticTests
         Assert.Equal(2, run.SingleSource.Split("Options, token)").Length - 1);
     }
 
+    [Theory]
+    [InlineData("TimeToLiveMilliseconds = 1000", true)]
+    [InlineData("HeartbeatMilliseconds = 100", true)]
+    [InlineData("TimeoutMilliseconds = 100", false)]
+    public void LeasesThatCanExpire_AreCheckedBeforeTheBody(string option, bool checks)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            public partial class Ledger
+            {
+                [Sanctuary("a", "b", OPTION)]
+                public partial void Post();
+
+                private void PostCore() { }
+            }
+            """.Replace("OPTION", option, StringComparison.Ordinal));
+
+        Assert.Empty(run.DiagnosticIds);
+        GeneratorHarness.AssertCompiles(run);
+        Assert.Equal(checks, run.SingleSource.Contains("__sanctuaryLease0.ThrowIfLost();", StringComparison.Ordinal));
+        Assert.DoesNotContain("__sanctuaryLease1.ThrowIfLost();", run.SingleSource, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReadAndWrite_GetTheirOwnOptions()
     {
