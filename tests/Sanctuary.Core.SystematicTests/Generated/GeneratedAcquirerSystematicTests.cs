@@ -44,8 +44,8 @@ public sealed class GeneratedAcquirerSystematicTests
     public void TemplateIds_UnsortedRegistry_DeadlockIsFound() =>
         Liveness().AssertBugFound(() => Teller.OppositeTransfersAsync(RegistryFaults.UnsortedMultiAcquire), Deadlock);
 
-    // One method writes x and reads y, the other writes y and reads x, each through one
-    // attribute; the sort covers every mode, so readers never meet a writer and nothing deadlocks.
+    // One method writes x and reads y, the other writes y and reads x. The sort covers every
+    // mode, so readers never meet a writer and nothing deadlocks.
     [Fact]
     public void OppositeRoles_NeverDeadlock() =>
         Liveness().AssertNoBug(() => Clerk.OppositeRolesAsync(generated: true));
