@@ -152,17 +152,9 @@ public sealed partial class ResourceRegistry
                 throw;
             }
 
-            LeaseLostException? lost = ReleaseIfAnyLost(leases);
-            if (lost is null)
+            if (KeepCompletedSet(leases, retry, attempt, deadline))
             {
                 return new ResourceLeaseSet(leases);
-            }
-
-            // A lease lost to disposal ends the set like any acquire on a disposed registry.
-            ThrowIfDisposed();
-            if (!MayRetry(retry, attempt, deadline))
-            {
-                throw lost;
             }
 
             PauseBlocking(RetryPause(retry, attempt, deadline), cancellationToken);

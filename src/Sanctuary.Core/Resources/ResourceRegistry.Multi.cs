@@ -186,21 +186,33 @@ public sealed partial class ResourceRegistry
                 throw;
             }
 
-            LeaseLostException? lost = ReleaseIfAnyLost(leases);
-            if (lost is null)
+            if (KeepCompletedSet(leases, retry, attempt, deadline))
             {
                 return new ResourceLeaseSet(leases);
             }
 
-            // A lease lost to disposal ends the set like any acquire on a disposed registry.
-            ThrowIfDisposed();
-            if (!MayRetry(retry, attempt, deadline))
-            {
-                throw lost;
-            }
-
             await PauseAsync(RetryPause(retry, attempt, deadline), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // Returns true when a set whose resources are all taken still holds every lease. Otherwise
+    // the set was released: returns false for another attempt, or throws when none is left.
+    private bool KeepCompletedSet(ResourceLease[] leases, [NotNullWhen(false)] RetryPolicy? retry, int attempt, long deadline)
+    {
+        LeaseLostException? lost = ReleaseIfAnyLost(leases);
+        if (lost is null)
+        {
+            return true;
+        }
+
+        // A lease lost to disposal ends the set like any acquire on a disposed registry.
+        ThrowIfDisposed();
+        if (!MayRetry(retry, attempt, deadline))
+        {
+            throw lost;
+        }
+
+        return false;
     }
 
     // Checks a set whose resources are all taken. A lease whose time-to-live ran out while a later
