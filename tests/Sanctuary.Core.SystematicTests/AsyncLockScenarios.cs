@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.Specifications;
+using Sanctuary.Threading;
 
 namespace Sanctuary.SystematicTests;
 
@@ -136,6 +137,42 @@ internal static class AsyncLockScenarios
             section.Entries,
             expected);
         AssertQuietAndFree(gate, "queued waiters");
+    }
+
+    /// <summary>
+    /// A blocked waiter's deadline passes while the holder releases, and its timer has not fired.
+    /// Another task runs the lock's timer path directly, as a blocked thread on the system clock
+    /// does when its own deadline passes. The waiter with a timeout is granted or times out, and
+    /// the waiter without a limit behind it is always granted.
+    /// </summary>
+    public static async Task SelfTimeoutRaceAsync(LockFairness fairness, LockFaults faults)
+    {
+        var clock = new ManualTimeProvider();
+        var gate = Create(fairness, faults, clock);
+        var section = new CriticalSection();
+        var limits = new WaitLimits(gate, CancellationToken.None, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20));
+
+        AsyncLock.Lease holder = await gate.AcquireAsync();
+        Task<string> trying = Task.Run(() => WaitWithTryTimeout(limits, section));
+        Task<string> patient = Task.Run(() => WaitWithoutLimit(gate, section));
+
+        Task expiring = Task.Run(async () =>
+        {
+            await Task.Yield();
+            clock.Skip(limits.Long);
+            ((IWaiterOwner)gate).ExpireWaiters();
+        });
+
+        Task releasing = Task.Run(async () =>
+        {
+            await Task.Yield();
+            CriticalSection.ReleaseOnce("holder", holder);
+        });
+
+        await Task.WhenAll(new Task[] { trying, patient, expiring, releasing });
+        Specification.Assert(patient.Result == "granted", "The waiter without a limit ended '{0}'; expected 'granted'.", patient.Result);
+        Specification.Assert(trying.Result is "granted" or "timed out", "The waiter with a timeout ended '{0}'; expected 'granted' or 'timed out'.", trying.Result);
+        Specification.Assert(!gate.IsHeld, "The lock is still held after every waiter finished; expected it free.");
     }
 
     /// <summary>

@@ -175,6 +175,16 @@ public sealed class AsyncLockSystematicTests
 
     private SystematicTest Explore(uint iterations) => new(_output) { Iterations = iterations };
 
+    // A blocked thread's own timeout: the timer path run by another thread than the timer.
+
+    [Fact]
+    public void SelfTimeout_ReleaseRace_NoGrantLost() =>
+        ExploreLiveness(500).AssertNoBug(() => SelfTimeoutRaceAsync(LockFairness.Fifo, LockFaults.None));
+
+    [Fact]
+    public void SelfTimeout_SkippedWake_Caught() =>
+        ExploreLiveness(200).AssertBugFound(() => SelfTimeoutRaceAsync(LockFairness.Fifo, LockFaults.SkipWakeOnRelease), Deadlock);
+
     private SystematicTest ExploreLiveness(uint iterations) => new(_output) { Iterations = iterations, FailOnMaxSteps = true };
 
     private SystematicTest ExploreThroughput(uint iterations) =>

@@ -153,7 +153,7 @@ public sealed class BlockingMultiAcquireTests
     }
 
     [Fact]
-    public async Task AcquireAll_CancelledWaitingForSecond_FirstIsFree()
+    public async Task AcquireAll_CancelledWait_FreesFirst()
     {
         using var registry = new ResourceRegistry();
         ResourceLease y = registry.Acquire("y");
@@ -441,7 +441,7 @@ public sealed class BlockingMultiAcquireTests
     }
 
     [Fact]
-    public async Task AcquireAll_LeaseExpiredWhileWaiting_ThrowsLeaseLost()
+    public async Task AcquireAll_ExpiredLease_ThrowsLeaseLost()
     {
         var (registry, clock) = CreateWithFakeClock();
         using (registry)
@@ -470,7 +470,7 @@ public sealed class BlockingMultiAcquireTests
     }
 
     [Fact]
-    public async Task AcquireAll_LeaseExpiredWhileWaiting_RetryTakesFreshSet()
+    public async Task AcquireAll_ExpiredLease_RetriesNewSet()
     {
         var (registry, clock) = CreateWithFakeClock();
         using (registry)
@@ -544,7 +544,7 @@ public sealed class BlockingMultiAcquireTests
     }
 
     [Fact]
-    public async Task AcquireAll_FakeClockDisposedDuringBackoff_ThrowsAtOnce()
+    public async Task AcquireAll_FakeClockBackoffDisposed_Throws()
     {
         var (registry, clock) = CreateWithFakeClock();
         ResourceHandle b = registry.GetHandle("b");

@@ -172,7 +172,7 @@ public sealed class MultiAcquireTests
     }
 
     [Fact]
-    public async Task LeaseExpiredWhileWaiting_ThrowsLeaseLost()
+    public async Task ExpiredLease_ThrowsLeaseLost()
     {
         var (registry, clock) = CreateWithFakeClock();
         using (registry)
@@ -202,7 +202,7 @@ public sealed class MultiAcquireTests
     }
 
     [Fact]
-    public async Task LeaseExpiredWhileWaiting_RetryTakesFreshSet()
+    public async Task ExpiredLease_RetriesNewSet()
     {
         var (registry, clock) = CreateWithFakeClock();
         using (registry)
@@ -261,7 +261,7 @@ public sealed class MultiAcquireTests
     }
 
     [Fact]
-    public async Task DisposedDuringBackoffSystemClock_ThrowsAtOnce()
+    public async Task SystemClockBackoffDisposed_Throws()
     {
         var registry = new ResourceRegistry();
         ResourceHandle first = registry.GetHandle("a");

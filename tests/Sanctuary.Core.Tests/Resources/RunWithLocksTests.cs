@@ -79,7 +79,7 @@ public sealed class RunWithLocksTests
     }
 
     [Fact]
-    public async Task RunAsync_SetLeaseExpiredWhileWaiting_WorkDoesNotRun()
+    public async Task RunAsync_ExpiredSetLease_SkipsWork()
     {
         var (registry, clock) = CreateWithFakeClock();
         using (registry)

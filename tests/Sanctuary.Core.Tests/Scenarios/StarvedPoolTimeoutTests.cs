@@ -57,7 +57,7 @@ public sealed class StarvedPoolTimeoutTests
     }
 
     [Fact]
-    public void ReaderWriterLock_WriterTimeoutWhileStarved_AdmitsReaderBehind()
+    public void RwLock_StarvedWriterTimeout_AdmitsReader()
     {
         using var gate = new AsyncReaderWriterLock(new AsyncReaderWriterLockOptions { Name = "starved-rw" });
         Assert.True(gate.TryAcquireRead(out AsyncReaderWriterLock.ReadLease holder));
@@ -92,7 +92,7 @@ public sealed class StarvedPoolTimeoutTests
     }
 
     [Fact]
-    public void ReaderWriterLock_BlockingReadTimeout_EndsWhilePoolStarved()
+    public void RwLock_StarvedReadTimeout_Ends()
     {
         using var gate = new AsyncReaderWriterLock(new AsyncReaderWriterLockOptions { Name = "starved-rw" });
         Assert.True(gate.TryAcquireWrite(out AsyncReaderWriterLock.WriteLease holder));

@@ -43,7 +43,7 @@ public sealed class SyncDeadlineRaceTests
     [Theory]
     [InlineData(LockFairness.Fifo)]
     [InlineData(LockFairness.Throughput)]
-    public void AsyncLock_ReleaseAtDeadline_GrantIsNeverLost(LockFairness fairness)
+    public void AsyncLock_DeadlineRelease_KeepsGrant(LockFairness fairness)
     {
         using var gate = new AsyncLock(new AsyncLockOptions { Name = "deadline-race", Fairness = fairness });
         var probe = new ExclusionProbe();
@@ -89,7 +89,7 @@ public sealed class SyncDeadlineRaceTests
     }
 
     [Fact]
-    public void ReaderWriterLock_ReleaseAtWriterDeadline_ReaderIsAdmitted()
+    public void RwLock_WriterDeadline_AdmitsReader()
     {
         using var gate = new AsyncReaderWriterLock(new AsyncReaderWriterLockOptions { Name = "deadline-race" });
 
@@ -116,7 +116,7 @@ public sealed class SyncDeadlineRaceTests
     }
 
     [Fact]
-    public void PriorityLock_ReleaseAtDeadline_GrantIsNeverLost()
+    public void PriorityLock_DeadlineRelease_KeepsGrant()
     {
         using var gate = new PriorityLock(new PriorityLockOptions { Name = "deadline-race" });
 
@@ -144,7 +144,7 @@ public sealed class SyncDeadlineRaceTests
     }
 
     [Fact]
-    public void CapacityPool_ReleaseAtHeadDeadline_RequestBehindIsGranted()
+    public void CapacityPool_HeadDeadline_GrantsNext()
     {
         using var pool = new CapacityPool(4, new CapacityPoolOptions { Name = "deadline-race" });
 
